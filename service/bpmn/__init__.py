@@ -1,0 +1,1 @@
+"""BPMN as drawn: hardened XML loading, the Camunda-dialect parser, static inspection and validation."""

@@ -1,0 +1,42 @@
+"""How a command gets exclusive use of one instance.
+
+- PostgreSQL: ``SELECT … FOR UPDATE`` on the instance row. Other instances stay writable; a second command on
+  the same instance waits for the first to commit, then sees its result (and finds the task already done: 409).
+- SQLite: the write transaction began with ``BEGIN IMMEDIATE`` (see ``service.db``), which holds the database's
+  single write lock for the whole command; FOR UPDATE is not SQL SQLite knows and SQLAlchemy leaves it out.
+- Timer workers use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers share due instances without
+  waiting on each other; on SQLite they simply queue on the write lock.
+
+Optimistic versioning (``state_version``) sits on top: a client that read version N and sends it back gets 409
+if anything moved the instance since.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import Conflict, NotFound
+from .models import ProcessInstance
+
+
+def lock_instance(session: Session, instance_id: int, *, expected_version: int | None = None) -> ProcessInstance:
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if instance is None:
+        raise NotFound("流程实例不存在")
+    if expected_version is not None and instance.state_version != expected_version:
+        raise Conflict("流程已被他人更新，请刷新后重试",
+                       {"expected_version": expected_version, "current_version": instance.state_version})
+    return instance
+
+
+def due_instance_ids(session: Session, now, limit: int = 50) -> list[int]:
+    """Instances whose next timer is due, skipping rows another worker holds (PostgreSQL)."""
+    query = (select(ProcessInstance.id)
+             .where(ProcessInstance.next_timer_at <= now, ProcessInstance.status == "running")
+             .order_by(ProcessInstance.next_timer_at).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query).all())

@@ -1,0 +1,17 @@
+"""The tables. One module per concern; import from here."""
+from .base import Base, UTCDateTime, JSONType
+from .org import Unit, Role, User, Membership, Group, GroupMember, Supervision, DefinitionOwner, ApiToken, Proxy
+from .definitions import ProcessDefinition, FormVersion, DefinitionDraft
+from .instances import ProcessInstance, HumanTask, TaskCandidate, InstanceProblem, InstanceCC, ScheduledStart
+from .audit import AuditEvent, AuditHead
+from .activity import Notification, Comment, Attachment, Urge
+
+__all__ = [
+    "Base", "UTCDateTime", "JSONType",
+    "Unit", "Role", "User", "Membership", "Group", "GroupMember", "Supervision", "DefinitionOwner", "ApiToken",
+    "Proxy",
+    "ProcessDefinition", "FormVersion", "DefinitionDraft",
+    "ProcessInstance", "HumanTask", "TaskCandidate", "InstanceProblem", "InstanceCC", "ScheduledStart",
+    "AuditEvent", "AuditHead",
+    "Notification", "Comment", "Attachment", "Urge",
+]

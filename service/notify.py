@@ -1,0 +1,31 @@
+"""In-app notifications (the bell). E-mail delivery, when configured, reads the same rows later."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy.orm import Session
+
+from . import clock
+from .models import Notification
+
+KINDS = {
+    "task.new": "新待办",
+    "task.urged": "催办",
+    "task.sent_back": "退回",
+    "task.transferred": "转办",
+    "task.delegated": "委派",
+    "task.returned": "委派已办结",
+    "instance.cc": "抄送",
+    "task.due_soon": "即将到期",
+    "task.overdue": "已超期",
+    "task.escalated": "超期督办",
+    "instance.error": "流程异常",
+}
+
+
+def notify(session: Session, user_ids: Iterable[int], kind: str, message: str, *,
+           instance_id: int | None = None, task_id: int | None = None) -> None:
+    now = clock.now()
+    for user_id in dict.fromkeys(user_ids):
+        session.add(Notification(user_id=user_id, kind=kind, message=message[:2000], instance_id=instance_id,
+                                 task_id=task_id, created_at=now))

@@ -1,0 +1,118 @@
+"""Load and save one instance's live workflow, and read what a command needs from it.
+
+Everything that touches a BpmnWorkflow object for a command lives here; the command modules speak in rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from . import clock, definitions
+from .engine.serializer import StateSerializer
+from .engine.specs import SPECS, ParsedDefinition
+from .models import ProcessDefinition, ProcessInstance
+from .sandbox import SandboxedScriptEngine
+
+SERIALIZER = StateSerializer()
+SCRIPT_ENGINE = SandboxedScriptEngine()
+TIMER_TYPES = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
+
+
+def parsed(session: Session, definition: ProcessDefinition) -> ParsedDefinition:
+    return SPECS.get((definition.id, definition.checksum), lambda: definitions.load_sources(session, definition))
+
+
+def new_workflow(session: Session, definition: ProcessDefinition) -> BpmnWorkflow:
+    spec = parsed(session, definition)
+    return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+
+def load(session: Session, instance: ProcessInstance, definition: ProcessDefinition | None = None) -> BpmnWorkflow:
+    definition = definition or session.get(ProcessDefinition, instance.definition_id)
+    spec = parsed(session, definition)
+    return SERIALIZER.loads(instance.state, spec.spec, spec.subprocess_specs, SCRIPT_ENGINE)
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    return SERIALIZER.dumps(workflow)
+
+
+def all_workflows(workflow: BpmnWorkflow) -> list:
+    return [workflow, *workflow.subprocesses.values()]
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """Every READY manual task, subprocesses included. Walks the task dicts, not the tree (no depth limit)."""
+    return [task for wf in all_workflows(workflow) for task in wf.tasks.values()
+            if task.state == TaskState.READY and task.task_spec.manual]
+
+
+def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Task | None:
+    from uuid import UUID
+    try:
+        return workflow.get_task_from_id(UUID(spiff_task_id))
+    except Exception:  # TaskNotFoundException or a malformed id
+        return None
+
+
+def error_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return [task for wf in all_workflows(workflow) for task in wf.tasks.values() if task.state == TaskState.ERROR]
+
+
+def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    """The earliest deadline among waiting timer events (stored on the instance, indexed, read by the worker)."""
+    soonest = None
+    for event in workflow.waiting_events():
+        if event.event_type not in TIMER_TYPES or event.value is None:
+            continue
+        try:
+            if isinstance(event.value, dict):
+                at = datetime.fromisoformat(event.value["next"])
+            else:
+                at = TimerEventDefinition.get_datetime(str(event.value))
+        except (ValueError, KeyError, TypeError):
+            continue
+        at = clock.as_utc(at)
+        soonest = at if soonest is None or at < soonest else soonest
+    return soonest
+
+
+@dataclass
+class Outcome:
+    """What the engine did in one command, for the instance row and the audit chain."""
+
+    status: str
+    error: str | None = None
+    error_element: str | None = None
+
+
+def run_engine(workflow: BpmnWorkflow) -> Outcome:
+    """Fire due timers and run automatic steps; a failing script leaves the instance in error, visible and retryable."""
+    try:
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+    except Exception as err:  # WorkflowTaskException, or a library error while routing
+        failed = error_tasks(workflow)
+        element = failed[0].task_spec.bpmn_id if failed else getattr(getattr(err, "task_spec", None), "bpmn_id", None)
+        return Outcome("error", _describe(err), element)
+    return Outcome("completed" if workflow.is_completed() else "running")
+
+
+def _describe(err: Exception) -> str:
+    text = str(err).strip() or err.__class__.__name__
+    return text[:2000]
+
+
+def human_task_spec(parsed_definition: ParsedDefinition, element_id: str):
+    """The manual task spec drawn as `element_id` (a multi-instance task's per-item spec), in any (sub)process."""
+    for spec in [parsed_definition.spec, *parsed_definition.subprocess_specs.values()]:
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == element_id and task_spec.manual:
+                return task_spec
+    return None
