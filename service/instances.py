@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, definitions, notify, runtime, starting
+from . import access, audit, clock, definitions, notify, org, runtime, starting
 from .errors import Conflict, Forbidden, NotFound, ScriptError, ValidationFailed
 from .forms import validate_submission
 from .locking import lock_instance
@@ -23,7 +23,7 @@ from .task_sync import SyncResult, TaskSync, form_id
 from .timefns import HELPERS
 
 MAX_DATA_BYTES = 256 * 1024
-RESERVED_NAMES = set(HELPERS) | {"initiator", "unit_code"}
+RESERVED_NAMES = set(HELPERS) | {"initiator", "unit_code", "unit_name", "unit_people", "unit_roles"}
 
 
 @dataclass
@@ -109,7 +109,8 @@ def start(session: Session, actor: User, definition_key: str, unit_code: str, *,
         raise ValidationFailed("标题不能为空", {"title": "必填"})
     now = clock.now()
     workflow = runtime.new_workflow(session, definition)
-    variables.update(initiator=actor.username, unit_code=unit.code)
+    given = dict(variables)
+    variables.update(initiator=actor.username, unit_code=unit.code, **org.unit_context(session, unit))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
     outcome = runtime.run_engine(workflow)
@@ -124,7 +125,7 @@ def start(session: Session, actor: User, definition_key: str, unit_code: str, *,
     session.flush()
     audit.append(session, "instance.started", actor=actor, instance_id=instance.id,
                  payload={"definition": definition.key, "version": definition.version, "unit": unit.code,
-                          "title": title, "data": {k: v for k, v in variables.items()}})
+                          "title": title, "data": given})
     sync = _finish(session, instance, definition, workflow, actor, outcome, now)
     return CommandResult(instance, sync.opened, sync.closed)
 

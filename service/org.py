@@ -232,3 +232,25 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
     if row.revoked_at is None:
         row.revoked_at = clock.now()
         audit.append(session, "token.revoked", actor=user, payload={"token_id": row.id})
+
+
+def unit_context(session: Session, unit: Unit) -> dict:
+    """Process variables describing the unit, set at start so forms and scripts can use them without the database.
+
+    `unit_people` is a form-js options list (label/value) of everyone holding a role in the unit; `unit_roles`
+    maps each role key to its usernames, in membership order (`unit_roles["member"]` lists the team members).
+    """
+    rows = session.execute(
+        select(User.username, User.name, Membership.role).join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_id == unit.id, User.is_active.is_(True)).order_by(Membership.id)
+    ).all()
+    people: dict[str, str] = {}
+    roles: dict[str, list[str]] = {}
+    for username, name, role in rows:
+        people.setdefault(username, name)
+        roles.setdefault(role, []).append(username)
+    return {
+        "unit_name": unit.name,
+        "unit_people": [{"label": name, "value": username} for username, name in people.items()],
+        "unit_roles": roles,
+    }
