@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .models import User
 from .org import import_org
+from .passwords import hash_password
 
 
 def _unit_staff(code: str, people: list[tuple[str, str, str]]) -> list[dict]:
@@ -69,7 +70,9 @@ GROUPS = [{"name": "duodao", "label": "督导组", "members": ["fenghaiyan", "ch
 
 
 def organisation(password: str) -> dict:
-    users = [dict(person, password=password) for person in PEOPLE + SPECIAL]
+    # One argon2 hash for the shared demo password: hashing it forty times would only make `jiandu demo` slow.
+    shared = {"password_hash": hash_password(password)} if password else {}
+    users = [dict(person, **shared) for person in PEOPLE + SPECIAL]
     # The district's discipline lead also supervises the district's subtree; the city's lead the whole city.
     for user in users:
         if user["username"] == "zhengzhiyuan":
@@ -86,8 +89,6 @@ def load(session: Session, instance_path: Path, password: str | None = None) -> 
     if exists and password is None:
         known = secret_file.read_text().strip().split()[-1] if secret_file.exists() else "(见首次运行时的输出)"
         spec = organisation("")
-        for user in spec["users"]:
-            user.pop("password")
         import_org(session, spec)
         return False, known
     password = password or secrets.token_urlsafe(9)

@@ -133,6 +133,8 @@ def _import_user(session: Session, item: dict, known_roles: set[str]) -> User:
     user.is_admin = bool(item.get("admin", user.is_admin or False))
     if item.get("password"):
         user.password_hash = hash_password(item["password"])
+    elif item.get("password_hash", "").startswith("$argon2"):
+        user.password_hash = item["password_hash"]
     session.flush()
     for membership in item.get("memberships", []):
         if membership["role"] not in known_roles:

@@ -43,6 +43,9 @@ ISO_LITERAL = re.compile(
 )
 
 
+LOOKS_ISO = re.compile(r"^(R\d*/)?P\d[\w.]*$|^\d{4}-\d{2}-\d{2}\S*$")
+
+
 def variable_name(expression: str | None) -> str | None:
     """`members` or `${members}` -> "members"; anything else -> None (not a plain variable reference)."""
     if not expression:
@@ -61,8 +64,8 @@ def timer_expression(text: str | None) -> str:
     text = (text or "").strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1].strip()
-    if ISO_LITERAL.match(text):
-        return repr(text)
+    if ISO_LITERAL.match(text) or LOOKS_ISO.match(text):
+        return repr(text)  # a malformed literal (P3X) then fails validation as a literal, not as a variable
     if (text.startswith('"') and text.endswith('"')) or (text.startswith("'") and text.endswith("'")):
         return text
     return f"to_iso({text})"
