@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:59:12.444024
+Create Date: 2026-11-27 03:08:44.219383
 """
 from alembic import op
 import sqlalchemy as sa
@@ -265,6 +265,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_human_tasks_delegate_id'), ['delegate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_human_tasks_original_assignee_id'), ['original_assignee_id'], unique=False)
         batch_op.create_index('ix_task_assignee_state_created', ['assignee_id', 'state', 'created_at'], unique=False)
         batch_op.create_index('ix_task_completed_by', ['completed_by_id', 'completed_at'], unique=False)
         batch_op.create_index('ix_task_instance_spiff', ['instance_id', 'spiff_task_id'], unique=False)
@@ -432,6 +433,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_instance_spiff')
         batch_op.drop_index('ix_task_completed_by')
         batch_op.drop_index('ix_task_assignee_state_created')
+        batch_op.drop_index(batch_op.f('ix_human_tasks_original_assignee_id'))
         batch_op.drop_index(batch_op.f('ix_human_tasks_delegate_id'))
 
     op.drop_table('human_tasks')

@@ -68,7 +68,7 @@ class HumanTask(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When a proxy (代理) or transfer moved the task, whom it was first meant for.
-    original_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    original_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The assignment as written (expression) and as shown ("办公室 · 示例区委").
     assignment: Mapped[str] = mapped_column(String(300), default="")
     queue_label: Mapped[str] = mapped_column(String(300), default="")
