@@ -1,0 +1,24 @@
+"""supervision views (issue 6)
+
+Revision ID: 0004
+Revises: 0003
+
+Reserved so that work on several issues at once keeps one linear history: the issue fills in upgrade() and
+downgrade() (and renames this file) when it needs schema changes; an empty revision is harmless.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+import service.models.base  # noqa: F401
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
