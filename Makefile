@@ -40,7 +40,7 @@ $(NPM_STAMP): web/package.json web/package-lock.json
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 		else echo "chromium is missing: install Debian's chromium package (browser tests will be skipped)"; fi; }
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
