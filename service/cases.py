@@ -1,24 +1,42 @@
-"""The cases a person may see, as one paginated query (the API's `GET /instances`, the case list pages).
+"""The cases a person may see, as one paginated query (the API's `GET /instances`, the supervisor's case list).
 
-Visibility is the rule of ``service.access`` turned into a set: the instances the user started, took part in
-(held, completed, was delegated or proxied a task), sits in the queue of, was copied on, or whose unit lies in a
-subtree they supervise; admins see everything. The set is built as a UNION of small index lookups keyed by the
-user, so the cost follows the user's share of the table rather than its size, and nothing loads a workflow.
+Two scopes share the filters:
 
-Filters live in one dataclass so later filters (step, assignee, text, date range) are added in one place.
+- ``visible`` (the API): the rule of ``service.access`` turned into a set — the instances the user started, took
+  part in (held, completed, was delegated or proxied a task), sits in the queue of, was copied on, or whose unit
+  lies in a subtree they supervise; admins see everything. It is a UNION of small index lookups keyed by the user
+  (and, for a supervisor, their units), so its cost follows the user's share of the table rather than its size.
+- ``supervised`` (the case list, the exports, the dashboard's links): only the cases whose unit lies in a subtree
+  the user supervises (``service.scope``), never the cases they merely took part in elsewhere.
+
+Every filter is answered by an index (migration 0004 adds the ones marked *): the units → ``(unit_id, started_at)``*,
+with status ``(unit_id, status, started_at)``, with process ``(unit_id, definition_key, started_at)``*; status alone
+→ ``(status, started_at)``; process alone → ``(definition_key, started_at)``; the date range and the default order
+→ ``(started_at, id)``*; overdue and current step are semi-joins answered from ``(state, due_at, unit_id,
+instance_id)``* and ``(state, element_id, unit_id, instance_id)``* alone; the holder filter goes through
+``(assignee_id, state, created_at)``, ``delegate_id`` and the queue's ``(user_id, task_id)``. The text filter
+matches the title anywhere and the case number from its start; it narrows the rows the other conditions selected
+(a substring cannot use a B-tree). Pages are OFFSET pages over that index order; the count runs the same
+conditions. ``tests/unit/test_cases_scale.py`` checks the plans at 100,000 cases. Nothing here loads a workflow.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
 
-from sqlalchemy import exists, func, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, union
+from sqlalchemy.orm import Session, defer
 
-from . import clock, org
+from . import clock, definitions, diagram, scope
 from .errors import ValidationFailed
 from .inbox import INSTANCE_SORTS, MAX_PER_PAGE, Page, instance_item, instance_select
-from .models import HumanTask, InstanceCC, ProcessInstance, TaskCandidate, Unit, User
+from .models import HumanTask, InstanceCC, Membership, ProcessInstance, TaskCandidate, Unit, User
 from .models.instances import INSTANCE_STATUSES
+
+SCOPES = ("visible", "supervised")
+MAX_EXPORT = 200_000
+EXPORT_BATCH = 500
 
 
 @dataclass
@@ -28,10 +46,16 @@ class CaseFilters:
     subtree: bool = False     # with `unit`: include the units below it
     definition: str = ""      # definition key
     overdue: bool = False     # has an open task past its deadline
+    step: str = ""            # element id of an open step
+    assignee: str = ""        # username holding (or queued for, or delegated) an open task
+    q: str = ""               # text in the title, or the start of the case number
+    date_from: date | str | None = None   # started on or after this day (Asia/Shanghai)
+    date_to: date | str | None = None     # started on or before this day (Asia/Shanghai)
     sort: str = "started_at"
     order: str = "desc"
     page: int = 1
     per_page: int = 20
+    scope: str = "visible"
 
     def clamp(self) -> "CaseFilters":
         self.page = max(1, int(self.page or 1))
@@ -40,22 +64,53 @@ class CaseFilters:
         self.status = (self.status or "").strip()
         self.unit = (self.unit or "").strip()
         self.definition = (self.definition or "").strip()
+        self.step = (self.step or "").strip()
+        self.assignee = (self.assignee or "").strip()
+        self.q = (self.q or "").strip()[:100]
+        self.date_from = _day(self.date_from, "from")
+        self.date_to = _day(self.date_to, "to")
         if self.status and self.status not in INSTANCE_STATUSES:
             raise ValidationFailed("未知的流程状态", {"status": f"应为 {', '.join(INSTANCE_STATUSES)} 之一"})
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValidationFailed("日期范围有误", {"from": "开始日期不能晚于结束日期"})
         if self.sort not in INSTANCE_SORTS:
             self.sort = "started_at"
+        if self.scope not in SCOPES:
+            self.scope = "visible"
         return self
 
+    @property
+    def filtered(self) -> bool:
+        return any((self.status, self.unit, self.definition, self.overdue, self.step, self.assignee, self.q,
+                    self.date_from, self.date_to))
 
-def visible_ids(session: Session, user: User):
-    """A UNION of instance ids the user may see (None for admins: no restriction).
 
-    Mirrors ``access.can_view_instance`` branch by branch; keep the two in step.
-    """
-    if user.is_admin:
+def _day(value, field: str) -> date | None:
+    if value in (None, ""):
         return None
-    uid = user.id
-    branches = [
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValidationFailed("日期格式有误", {field: "应为 YYYY-MM-DD"}) from None
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of a day in Asia/Shanghai, as an aware datetime (compared with UTC columns)."""
+    return datetime.combine(day, time.min, clock.SHANGHAI)
+
+
+# -- scope -----------------------------------------------------------------------------------------------------------
+
+def _participation(uid: int) -> list:
+    """Instances the user started, took part in, sits in the queue of, or was copied on: one index lookup each.
+
+    Mirrors ``access.can_view_instance`` branch by branch (supervision is added by ``_visible_branches``); keep
+    the two in step."""
+    return [
         select(ProcessInstance.id).where(ProcessInstance.initiator_id == uid),
         select(HumanTask.instance_id).where(HumanTask.assignee_id == uid),
         select(HumanTask.instance_id).where(HumanTask.completed_by_id == uid),
@@ -65,44 +120,192 @@ def visible_ids(session: Session, user: User):
         .where(TaskCandidate.user_id == uid),
         select(InstanceCC.instance_id).where(InstanceCC.user_id == uid),
     ]
-    for path in org.profile(session, user).supervised_paths:
-        branches.append(select(ProcessInstance.id).where(
-            ProcessInstance.unit_id.in_(select(Unit.id).where(Unit.path.startswith(path)))))
-    return union(*branches)
 
 
-def _conditions(session: Session, user: User, filters: CaseFilters) -> list:
-    conditions = []
-    ids = visible_ids(session, user)
-    if ids is not None:
-        conditions.append(ProcessInstance.id.in_(ids))
-    if filters.status:
-        conditions.append(ProcessInstance.status == filters.status)
-    if filters.definition:
-        conditions.append(ProcessInstance.definition_key == filters.definition)
+def _unit_set(session: Session, user: User, filters: CaseFilters) -> list[int] | None:
+    """The units the cases may belong to: the supervised subtrees (supervised scope) narrowed by the unit filter;
+    None when any unit will do. One list, so the instance query and the task semi-joins both seek by unit."""
+    units = None
+    if filters.scope == "supervised" and not user.is_admin:
+        units = scope.supervised_unit_ids(session, user) or []
     if filters.unit:
         unit = session.scalar(select(Unit).where(Unit.code == filters.unit))
         if unit is None:
             raise ValidationFailed("单位不存在", {"unit": f"未知单位 {filters.unit}"})
-        if filters.subtree:
-            conditions.append(ProcessInstance.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))))
-        else:
-            conditions.append(ProcessInstance.unit_id == unit.id)
+        chosen = scope.units_under(session, [unit.path]) if filters.subtree else [unit.id]
+        units = chosen if units is None else sorted(set(units) & set(chosen))
+    return units
+
+
+def _visible_branches(session: Session, user: User) -> list[list]:
+    """The API's scope for a non-admin, as alternatives: the cases they took part in (small per-user lookups) and,
+    for a supervisor, their supervised units (the unit index). Kept apart — and UNIONed in ``list_statements``
+    — because an OR of the two would leave each database only a full pass to answer it."""
+    took_part = [ProcessInstance.id.in_(union(*_participation(user.id)))]
+    supervised = scope.supervised_unit_ids(session, user)
+    return [took_part, [ProcessInstance.unit_id.in_(supervised)]] if supervised else [took_part]
+
+
+# -- filters ---------------------------------------------------------------------------------------------------------
+
+def _open_tasks(*conditions):
+    return select(HumanTask.instance_id).where(HumanTask.state == "open", *conditions)
+
+
+def _held_by(user_id: int):
+    """Instances with an open task the user holds, works on as delegate, or may claim from a queue."""
+    return union(
+        _open_tasks(HumanTask.assignee_id == user_id),
+        _open_tasks(HumanTask.delegate_id == user_id),
+        select(HumanTask.instance_id).join(TaskCandidate, TaskCandidate.task_id == HumanTask.id)
+        .where(TaskCandidate.user_id == user_id, HumanTask.assignee_id.is_(None)),
+    )
+
+
+def _conditions(session: Session, user: User, filters: CaseFilters, now: datetime) -> tuple[list, list[list]]:
+    """(conditions every case must meet, alternatives of which a case must meet one)."""
+    units = _unit_set(session, user, filters)
+    conditions, on_tasks = [], []
+    if units is not None:
+        conditions.append(scope.unit_condition(ProcessInstance.unit_id, units))
+        on_tasks.append(scope.unit_condition(HumanTask.unit_id, units))  # a task's unit is its case's unit
+    if filters.status:
+        conditions.append(ProcessInstance.status == filters.status)
+    if filters.definition:
+        conditions.append(ProcessInstance.definition_key == filters.definition)
     if filters.overdue:
-        conditions.append(exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "open",
-                                         HumanTask.due_at < clock.now()))
-    return conditions
+        conditions.append(ProcessInstance.id.in_(_open_tasks(HumanTask.due_at < now, *on_tasks)))
+    if filters.step:
+        conditions.append(ProcessInstance.id.in_(_open_tasks(HumanTask.element_id == filters.step, *on_tasks)))
+    if filters.assignee:
+        holder = session.scalar(select(User.id).where(User.username == filters.assignee))
+        if holder is None:
+            raise ValidationFailed("用户不存在", {"assignee": f"未知用户 {filters.assignee}"})
+        conditions.append(ProcessInstance.id.in_(_held_by(holder)))
+    if filters.q:
+        conditions.append(or_(ProcessInstance.title.icontains(filters.q, autoescape=True),
+                              ProcessInstance.case_no.istartswith(filters.q, autoescape=True)))
+    if filters.date_from:
+        conditions.append(ProcessInstance.started_at >= local_day_start(filters.date_from))
+    if filters.date_to:
+        conditions.append(ProcessInstance.started_at < local_day_start(filters.date_to + timedelta(days=1)))
+    alternatives = _visible_branches(session, user) if filters.scope == "visible" and not user.is_admin else [[]]
+    return conditions, alternatives
+
+
+def list_statements(session: Session, user: User, filters: CaseFilters, now: datetime | None = None):
+    """The statements behind one page (also what the query-plan tests explain): the page's ids in order, and the
+    count. Only (id, sort key) pairs are sorted and skipped — from index entries where the order has an index —
+    and the page's rows are then read by primary key, so a wide row (the serialized workflow) never enters a sort.
+    Alternative scopes become a UNION of index-served branches, each carrying its sort key."""
+    filters.clamp()
+    conditions, alternatives = _conditions(session, user, filters, now or clock.now())
+    column = INSTANCE_SORTS[filters.sort]
+
+    def branch(extra: list):
+        stmt = select(ProcessInstance.id.label("id"), column.label("sort_key")).where(*conditions, *extra)
+        return stmt.join(Unit, Unit.id == ProcessInstance.unit_id) if filters.sort == "unit" else stmt
+
+    if len(alternatives) == 1:
+        ids = branch(alternatives[0]).with_only_columns(ProcessInstance.id)
+        key, tie = column, ProcessInstance.id
+        count = select(func.count()).select_from(ProcessInstance).where(*conditions, *alternatives[0])
+    else:
+        either = union(*(branch(extra) for extra in alternatives)).subquery()
+        ids, key, tie = select(either.c.id), either.c.sort_key, either.c.id
+        count = select(func.count()).select_from(either)
+    ordering = (key.asc(), tie.asc()) if filters.order == "asc" else (key.desc(), tie.desc())
+    page_ids = ids.order_by(*ordering).offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
+    return page_ids, count
+
+
+def rows_by_id(session: Session, ids: list[int]) -> list[dict]:
+    """List items for these instance ids, in the given order (the wide workflow column is not read)."""
+    if not ids:
+        return []
+    found = {row[0].id: instance_item(*row) for row in session.execute(
+        instance_select().where(ProcessInstance.id.in_(ids)).options(defer(ProcessInstance.state))).all()}
+    return [found[i] for i in ids if i in found]
 
 
 def visible_instances(session: Session, user: User, filters: CaseFilters | None = None) -> Page:
-    """One page of the cases `user` may see, newest first unless sorted otherwise."""
-    filters = (filters or CaseFilters()).clamp()
-    conditions = _conditions(session, user, filters)
-    total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*conditions)) or 0
-    column = INSTANCE_SORTS[filters.sort]
-    ordering = column.asc() if filters.order == "asc" else column.desc()
-    rows = session.execute(instance_select().where(*conditions)
-                           .order_by(ordering, ProcessInstance.id.desc())
-                           .offset((filters.page - 1) * filters.per_page).limit(filters.per_page)).all()
-    return Page([instance_item(*row) for row in rows], total, filters.page, filters.per_page)
+    """One page of the cases `user` may see (or supervises), newest first unless sorted otherwise.
 
+    Each item also carries its open tasks (who holds them, when they are due) and whether any is overdue.
+    """
+    filters = (filters or CaseFilters()).clamp()
+    now = clock.now()
+    page_ids, count = list_statements(session, user, filters, now)
+    items = rows_by_id(session, list(session.scalars(page_ids).all()))
+    add_open_tasks(session, items, now)
+    return Page(items, session.scalar(count) or 0, filters.page, filters.per_page)
+
+
+def iter_cases(session: Session, user: User, filters: CaseFilters, limit: int = MAX_EXPORT) -> Iterator[dict]:
+    """Every case matching `filters` in the list's order, for exports: the ordered ids are read now (one index
+    walk; bad filters fail here, before any byte is sent), the rows later in batches by primary key, so memory
+    stays flat and no OFFSET walks the table again for each batch."""
+    filters.clamp()
+    now = clock.now()
+    page_ids, _count = list_statements(session, user, filters, now)
+    ids = list(dict.fromkeys(session.scalars(page_ids.offset(None).limit(limit)).all()))
+
+    def batches() -> Iterator[dict]:
+        for start in range(0, len(ids), EXPORT_BATCH):
+            items = rows_by_id(session, ids[start:start + EXPORT_BATCH])
+            add_open_tasks(session, items, now)
+            yield from items
+    return batches()
+
+
+def add_open_tasks(session: Session, items: list[dict], now: datetime) -> None:
+    """Attach each case's open tasks (holder, queue, deadline) and its overdue flag and elapsed time."""
+    ids = [item["id"] for item in items]
+    by_instance: dict[int, list[dict]] = {i: [] for i in ids}
+    if ids:
+        tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.state == "open")
+                                .order_by(HumanTask.created_at, HumanTask.id)).all()
+        people = {uid for t in tasks for uid in (t.assignee_id, t.delegate_id) if uid}
+        names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all()) if people else {}
+        for task in tasks:
+            by_instance[task.instance_id].append({
+                "id": task.id, "name": task.name, "element_id": task.element_id, "mi_item": task.mi_item,
+                "assignee": names.get(task.assignee_id), "delegate": names.get(task.delegate_id),
+                "queue": task.queue_label, "candidates": task.candidates, "due_at": task.due_at,
+                "overdue": task.due_at is not None and task.due_at < now,
+            })
+    for item in items:
+        item["open_tasks"] = by_instance.get(item["id"], [])
+        item["overdue"] = any(t["overdue"] for t in item["open_tasks"])
+        item["elapsed_seconds"] = int(((item["ended_at"] or now) - item["started_at"]).total_seconds())
+
+
+# -- choices for the filter bar --------------------------------------------------------------------------------------
+
+def unit_choices(session: Session, user: User) -> list[dict]:
+    """The units a supervisor may filter by (their subtrees), in tree order with their depth for indenting."""
+    unit_ids = scope.supervised_unit_ids(session, user)
+    stmt = select(Unit).order_by(Unit.path)
+    if unit_ids is not None:
+        stmt = stmt.where(Unit.id.in_(unit_ids or [-1]))
+    units = session.scalars(stmt).all()
+    top = min((u.path.count("/") for u in units), default=0)
+    return [{"code": u.code, "name": u.name, "depth": u.path.count("/") - top} for u in units]
+
+
+def people_choices(session: Session, user: User, limit: int = 500) -> list[dict]:
+    """People holding a role in the supervised units (for the holder filter's suggestions)."""
+    unit_ids = scope.supervised_unit_ids(session, user)
+    stmt = select(User.username, User.name).join(Membership, Membership.user_id == User.id).distinct()
+    if unit_ids is not None:
+        stmt = stmt.where(Membership.unit_id.in_(unit_ids or [-1]))
+    rows = session.execute(stmt.order_by(User.username).limit(limit)).all()
+    return [{"username": u, "name": n} for u, n in rows]
+
+
+def step_choices(session: Session) -> list[dict]:
+    """The human steps of each process (newest version), for the current-step filter: read from the drawings,
+    not from the task table, so offering them costs nothing however many cases there are."""
+    return [{"definition": d.key, "name": d.name,
+             "steps": [{"element_id": e, "name": n} for e, n in diagram.drawing(d).steps]}
+            for d in definitions.latest_definitions(session)]
