@@ -227,8 +227,10 @@ def apply_proxies(session: Session, user_ids: list[int], at: datetime) -> dict[i
     if not user_ids:
         return {}
     rows = session.execute(
-        select(Proxy.user_id, Proxy.deputy_id).where(
-            Proxy.user_id.in_(user_ids), Proxy.revoked_at.is_(None), Proxy.starts_at <= at, Proxy.ends_at > at)
+        select(Proxy.user_id, Proxy.deputy_id).join(User, User.id == Proxy.deputy_id).where(
+            Proxy.user_id.in_(user_ids), Proxy.revoked_at.is_(None), Proxy.starts_at <= at, Proxy.ends_at > at,
+            User.is_active.is_(True))  # a deputy who has since left gets nothing: the task stays with its owner
+        .order_by(Proxy.created_at)
     ).all()
     return dict(rows)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -36,6 +36,12 @@ def scrub(value: Any) -> Any:
     return value
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("audit_heads", None)
+
+
 def _digest(prev_hash: str, event: AuditEvent) -> str:
     body = canonical({
         "chain": event.chain, "seq": event.seq, "kind": event.kind, "actor": event.actor,
@@ -54,7 +60,11 @@ def append(session: Session, kind: str, *, actor: User | None = None, instance_i
            at: datetime | None = None) -> AuditEvent:
     """Append one event in the caller's transaction (the caller holds the instance lock for instance chains)."""
     chain = chain_for(instance_id)
-    head = session.get(AuditHead, chain, with_for_update=True)
+    # Heads added earlier in this transaction are pending (autoflush is off), so session.get would miss them.
+    heads = session.info.setdefault("audit_heads", {})
+    head = heads.get(chain)
+    if head is None:
+        head = session.get(AuditHead, chain, with_for_update=True)
     seq = 1 if head is None else head.seq + 1
     prev = GENESIS if head is None else head.hash
     when = clock.as_utc(at or clock.now())
@@ -67,9 +77,11 @@ def append(session: Session, kind: str, *, actor: User | None = None, instance_i
     event.hash = _digest(prev, event)
     session.add(event)
     if head is None:
-        session.add(AuditHead(chain=chain, seq=seq, hash=event.hash))
+        head = AuditHead(chain=chain, seq=seq, hash=event.hash)
+        session.add(head)
     else:
         head.seq, head.hash = seq, event.hash
+    heads[chain] = head
     return event
 
 

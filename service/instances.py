@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, definitions, notify, org, runtime, starting
+from . import access, audit, clock, definitions, notify, org, records, runtime, starting
 from .errors import Conflict, Forbidden, NotFound, ScriptError, ValidationFailed
 from .forms import validate_submission
 from .locking import lock_instance
@@ -55,11 +55,13 @@ def _check_plain_data(data: Any) -> dict:
     return data
 
 
-def _finish(session: Session, instance: ProcessInstance, definition: ProcessDefinition, workflow, actor: User | None,
-            outcome: runtime.Outcome, now) -> SyncResult:
-    """Save the workflow, sync task rows, record what changed. Shared by every command that ran the engine."""
+def finish(session: Session, instance: ProcessInstance, definition: ProcessDefinition, workflow, actor: User | None,
+           outcome: runtime.Outcome, now, assign_to: dict[str, int] | None = None) -> SyncResult:
+    """Save the workflow, sync task rows, record what changed. Shared by every command that ran the engine
+    (service.operations too); `assign_to` is passed to TaskSync (steps reopened for a named person)."""
     previous_status = instance.status
-    sync = TaskSync(session, instance, definition, actor, now).run(workflow)
+    records.seal_completed(session, instance, workflow)
+    sync = TaskSync(session, instance, definition, actor, now, assign_to).run(workflow)
     instance.state = runtime.dump(workflow)
     instance.state_version += 1
     instance.updated_at = now
@@ -90,27 +92,46 @@ def start(session: Session, actor: User, definition_key: str, unit_code: str, *,
 
     `data` (API) becomes the process variables as given; `form_data` (web) is validated against the start form.
     """
+    definition, unit = _startable(session, definition_key, unit_code)
+    starting.require_may_start(session, actor, definition, unit)
+    variables = dict(_check_plain_data(data))
+    form = start_form(session, definition)
+    if form is not None and form_data is not None:
+        clean, errors = validate_submission(form, form_data, context=variables)
+        if errors:
+            raise ValidationFailed("表单填写有误", errors)
+        variables.update(clean)
+    return _launch(session, actor, definition, unit, variables, title, case_no)
+
+
+def start_system(session: Session, definition_key: str, unit_code: str, *, title: str | None = None,
+                 data: dict | None = None) -> CommandResult:
+    """A start nobody asked for in person (the half-yearly schedule, service.recurring): there is no initiator
+    and the audit chain names the actor "system". Who may start by hand (candidateStarterGroups) does not apply."""
+    definition, unit = _startable(session, definition_key, unit_code)
+    return _launch(session, None, definition, unit, dict(_check_plain_data(data)), title, None)
+
+
+def _startable(session: Session, definition_key: str, unit_code: str) -> tuple[ProcessDefinition, Unit]:
     definition = definitions.latest(session, definition_key)
     if definition is None or not definition.startable:
         raise NotFound(f"流程 {definition_key} 不存在")
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise ValidationFailed("单位不存在", {"unit": "请选择单位"})
-    starting.require_may_start(session, actor, definition, unit)
-    variables = dict(_check_plain_data(data))
-    start_form = _start_form(session, definition)
-    if start_form is not None and form_data is not None:
-        clean, errors = validate_submission(start_form, form_data, context=variables)
-        if errors:
-            raise ValidationFailed("表单填写有误", errors)
-        variables.update(clean)
+    return definition, unit
+
+
+def _launch(session: Session, actor: User | None, definition: ProcessDefinition, unit: Unit, variables: dict,
+            title: str | None, case_no: str | None) -> CommandResult:
     title = (title or variables.get("title") or definition.name).strip()[:300]
     if not title:
         raise ValidationFailed("标题不能为空", {"title": "必填"})
     now = clock.now()
     workflow = runtime.new_workflow(session, definition)
     given = dict(variables)
-    variables.update(initiator=actor.username, unit_code=unit.code, **org.unit_context(session, unit))
+    variables.update(initiator=actor.username if actor else None, unit_code=unit.code,
+                     **org.unit_context(session, unit))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
     outcome = runtime.run_engine(workflow)
@@ -119,18 +140,19 @@ def start(session: Session, actor: User, definition_key: str, unit_code: str, *,
     instance = ProcessInstance(
         definition_id=definition.id, definition_key=definition.key, definition_version=definition.version,
         unit_id=unit.id, title=title, case_no=(case_no or variables.get("case_no") or None), status="running",
-        initiator_id=actor.id, started_at=now, updated_at=now, state="{}", state_version=0,
+        initiator_id=actor.id if actor else None, started_at=now, updated_at=now, state="{}", state_version=0,
     )
     session.add(instance)
     session.flush()
     audit.append(session, "instance.started", actor=actor, instance_id=instance.id,
                  payload={"definition": definition.key, "version": definition.version, "unit": unit.code,
                           "title": title, "data": given})
-    sync = _finish(session, instance, definition, workflow, actor, outcome, now)
+    sync = finish(session, instance, definition, workflow, actor, outcome, now)
     return CommandResult(instance, sync.opened, sync.closed)
 
 
-def _start_form(session: Session, definition: ProcessDefinition) -> dict | None:
+def start_form(session: Session, definition: ProcessDefinition) -> dict | None:
+    """The form-js schema on the process's start event (`camunda:formRef`), or None when it has none."""
     from .bpmn.inspect import BPMN_NS, load_document
     doc = load_document(definition.bpmn_xml)
     for element in doc.of_tag("startEvent"):
@@ -144,7 +166,7 @@ def _start_form(session: Session, definition: ProcessDefinition) -> dict | None:
 
 # -- tasks ---------------------------------------------------------------------------------------------------------
 
-def _locked_task(session: Session, actor: User, task_id: int, expected_version: int | None = None):
+def locked_task(session: Session, actor: User, task_id: int, expected_version: int | None = None):
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound("任务不存在或无权查看")
@@ -165,7 +187,7 @@ def _locked_task(session: Session, actor: User, task_id: int, expected_version: 
 
 def complete(session: Session, actor: User, task_id: int, data: dict | None, *,
              expected_version: int | None = None) -> CommandResult:
-    task, instance = _locked_task(session, actor, task_id, expected_version)
+    task, instance = locked_task(session, actor, task_id, expected_version)
     access.require_work_on(session, actor, task)
     definition = _definition(session, instance)
     workflow = runtime.load(session, instance, definition)
@@ -186,7 +208,7 @@ def complete(session: Session, actor: User, task_id: int, data: dict | None, *,
         task.assignee_id = actor.id
     audit.append(session, "task.completed", actor=actor, instance_id=instance.id, task_id=task.id,
                  element_id=task.element_id, payload={"name": task.name, "data": clean, "mi_item": task.mi_item})
-    sync = _finish(session, instance, definition, workflow, actor, outcome, now)
+    sync = finish(session, instance, definition, workflow, actor, outcome, now)
     return CommandResult(instance, sync.opened, sync.closed)
 
 
@@ -226,7 +248,7 @@ def _return_delegation(session, actor, task, instance, clean) -> CommandResult:
 
 
 def claim(session: Session, actor: User, task_id: int) -> HumanTask:
-    task, instance = _locked_task(session, actor, task_id)
+    task, instance = locked_task(session, actor, task_id)
     if task.assignee_id == actor.id:
         return task
     if task.assignee_id is not None:
@@ -241,7 +263,7 @@ def claim(session: Session, actor: User, task_id: int) -> HumanTask:
 
 
 def unclaim(session: Session, actor: User, task_id: int) -> HumanTask:
-    task, instance = _locked_task(session, actor, task_id)
+    task, instance = locked_task(session, actor, task_id)
     if task.assignee_id != actor.id:
         raise Forbidden("只能退回自己认领的任务")
     if not access.is_candidate(session, actor, task):
@@ -267,6 +289,13 @@ def cancel(session: Session, actor: User, instance_id: int, reason: str = "") ->
     _may_manage(session, actor, instance)
     if instance.status in ("completed", "cancelled"):
         raise Conflict("流程已结束")
+    return end_cancelled(session, actor, instance, "instance.cancelled", {"reason": reason[:2000]})
+
+
+def end_cancelled(session: Session, actor: User | None, instance: ProcessInstance, kind: str,
+                  payload: dict) -> CommandResult:
+    """Stop the locked instance's workflow and close its open tasks; `kind` names why in the audit chain
+    (`instance.cancelled`, or `instance.withdrawn` when the initiator takes the case back)."""
     definition = _definition(session, instance)
     workflow = runtime.load(session, instance, definition)
     workflow.cancel()
@@ -276,7 +305,7 @@ def cancel(session: Session, actor: User, instance_id: int, reason: str = "") ->
     instance.state_version += 1
     instance.status, instance.ended_at, instance.updated_at, instance.next_timer_at = "cancelled", now, now, None
     instance.current_steps = ""
-    audit.append(session, "instance.cancelled", actor=actor, instance_id=instance.id, payload={"reason": reason[:2000]})
+    audit.append(session, kind, actor=actor, instance_id=instance.id, payload=payload)
     return CommandResult(instance, [], sync.closed)
 
 
@@ -322,7 +351,7 @@ def retry(session: Session, actor: User, instance_id: int) -> CommandResult:
             InstanceProblem.resolved_at.is_(None))).all():
         problem.resolved_at = now
     audit.append(session, "instance.retried", actor=actor, instance_id=instance.id, payload={})
-    sync = _finish(session, instance, definition, workflow, actor, outcome, now)
+    sync = finish(session, instance, definition, workflow, actor, outcome, now)
     return CommandResult(instance, sync.opened, sync.closed)
 
 
@@ -337,5 +366,5 @@ def fire_timers(session: Session, instance_id: int) -> CommandResult | None:
     outcome = runtime.run_engine(workflow)
     audit.append(session, "timer.fired", actor=None, instance_id=instance.id,
                  payload={"due": instance.next_timer_at.isoformat()})
-    sync = _finish(session, instance, definition, workflow, None, outcome, now)
+    sync = finish(session, instance, definition, workflow, None, outcome, now)
     return CommandResult(instance, sync.opened, sync.closed)

@@ -20,6 +20,11 @@ KINDS = {
     "task.overdue": "已超期",
     "task.escalated": "超期督办",
     "instance.error": "流程异常",
+    "task.withdrawn": "撤回",
+    "instance.withdrawn": "流程撤回",
+    "task.signer_removed": "减签",
+    "comment.added": "留言",
+    "proxy.set": "代理",
 }
 
 

@@ -57,8 +57,11 @@ def compute_due(expression: str | None, data: dict, now: datetime) -> datetime |
 
 class TaskSync:
     def __init__(self, session: Session, instance: ProcessInstance, definition: ProcessDefinition,
-                 actor: User | None, now: datetime):
+                 actor: User | None, now: datetime, assign_to: dict[str, int] | None = None):
+        """`assign_to` maps SpiffWorkflow task ids to a user who gets the task directly, whatever the diagram's
+        assignment says: a step reopened by a send-back or a withdrawal goes back to whoever did it before."""
         self.session, self.instance, self.definition, self.actor, self.now = session, instance, definition, actor, now
+        self.assign_to = assign_to or {}
         self._resolver = Resolver(session)
         self._scope_unit: Unit | None = None
 
@@ -99,6 +102,8 @@ class TaskSync:
         how = task_assignment(extensions, spec.lane, self.definition.lanes or {})
         resolution = self._resolver.resolve(how.terms, self._scope(task))
         user_ids = resolution.user_ids
+        if str(task.id) in self.assign_to:
+            user_ids, resolution.problems = [self.assign_to[str(task.id)]], []
         deputies = apply_proxies(self.session, user_ids, self.now)
         row = HumanTask(
             instance_id=self.instance.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id,
@@ -136,7 +141,7 @@ class TaskSync:
                               "candidates": row.candidates if not row.assignee_id else [],
                               "due_at": row.due_at.isoformat() if row.due_at else None, "problems": problems,
                               "proxy_for": [u for u in user_ids if u in deputies]})
-        if final_ids:
+        if final_ids and str(task.id) not in self.assign_to:  # the command that reassigned it says why itself
             notify.notify(self.session, final_ids, "task.new", f"新待办：{row.name}（{self.instance.title}）",
                           instance_id=self.instance.id, task_id=row.id)
         return row

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from . import audit, clock, instances, notify, runtime
+from . import audit, clock, instances, mail, notify, recurring, runtime
 from .assignment import InstanceScope, Resolver, parse
 from .db import Database
 from .locking import due_instance_ids
@@ -28,12 +28,15 @@ class PassReport:
     timers_fired: int = 0
     overdue: int = 0
     due_soon: int = 0
+    started: int = 0  # recurring instances started (service.recurring)
+    emailed: int = 0  # notifications mailed (service.mail)
     errors: list[str] = field(default_factory=list)
 
 
 def run_once(db: Database) -> PassReport:
     report = PassReport()
     now = clock.now()
+    report.started = len(recurring.start_due(db, now))
     with db.read() as session:
         due = due_instance_ids(session, now, limit=500)
     for instance_id in due:
@@ -46,6 +49,7 @@ def run_once(db: Database) -> PassReport:
             report.errors.append(f"instance {instance_id}: {err}")
     report.overdue = _deadlines(db, now, overdue=True)
     report.due_soon = _deadlines(db, now, overdue=False)
+    report.emailed = mail.deliver_pending(db)  # no-op unless JIANDU_SMTP_HOST is set
     return report
 
 
@@ -106,7 +110,7 @@ def loop(db: Database, interval: float = 5.0, stop: threading.Event | None = Non
     while not stop.is_set():
         try:
             report = run_once(db)
-            if report.timers_fired or report.overdue or report.due_soon:
+            if report.timers_fired or report.overdue or report.due_soon or report.started:
                 log.info("worker pass: %s", report)
         except Exception:
             log.exception("worker pass failed")

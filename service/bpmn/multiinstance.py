@@ -10,6 +10,7 @@ append each instance's result to that collection (that is how all members' opini
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.util.task import TaskState
 
 
 class _LocalElementVariable:
@@ -20,7 +21,9 @@ class _LocalElementVariable:
 
 
 class JParallelMultiInstanceTask(_LocalElementVariable, ParallelMultiInstanceTask):
-    pass
+    def children_complete(self, my_task):
+        """An instance cancelled by 减签 (service.operations.signers) no longer holds the task up."""
+        return all(c.state in (TaskState.COMPLETED, TaskState.CANCELLED) for c in self._instances(my_task))
 
 
 class JSequentialMultiInstanceTask(_LocalElementVariable, SequentialMultiInstanceTask):

@@ -1,9 +1,10 @@
 """The Camunda Platform 7 dialect, parsed so that nothing a process owner set in the modeler is lost.
 
 SpiffWorkflow's CamundaParser drops `camunda:assignee`, `candidateUsers`, `candidateGroups`, `dueDate` and
-`formRef`; we keep them in ``task_spec.extensions``. It also treats a plain `bpmn:task` as waiting for a person
+`formRef`; we keep them in ``task_spec.extensions`` (with `camunda:properties`, for user, manual, plain and
+script tasks). It also treats a plain `bpmn:task` as waiting for a person
 (BPMN says an untyped task does nothing) and evaluates timer literals such as ``P3D`` as Python names; both are
-corrected here. Multi-instance tasks use ``service.bpmn.multiinstance``.
+corrected here. Multi-instance tasks use ``service.bpmn.multiinstance``, parallel joins ``service.bpmn.joins``.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import re
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
-from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask
+from SpiffWorkflow.bpmn.specs.defaults import ManualTask, NoneTask, ScriptTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -26,9 +28,10 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser import event_parsers as camunda_events
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, ScriptTaskParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from .joins import JParallelGateway
 from .multiinstance import JParallelMultiInstanceTask, JSequentialMultiInstanceTask
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -130,6 +133,10 @@ class JUserTaskParser(_Extensions, UserTaskParser):
     pass
 
 
+class JScriptTaskParser(_Extensions, ScriptTaskParser):
+    """Script tasks keep their `camunda:properties` too (e.g. `auditRecord`, see service.records)."""
+
+
 class AutomaticNoneTask(NoneTask):
     """An untyped `bpmn:task` does nothing and moves on (SpiffWorkflow would wait for a person)."""
 
@@ -164,6 +171,8 @@ class JianduParser(CamundaParser):
         full_tag("userTask"): (JUserTaskParser, UserTask),
         full_tag("manualTask"): (JTaskParser, ManualTask),
         full_tag("task"): (JTaskParser, AutomaticNoneTask),
+        full_tag("scriptTask"): (JScriptTaskParser, ScriptTask),
+        full_tag("parallelGateway"): (GatewayParser, JParallelGateway),
         full_tag("startEvent"): (JStartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (JIntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (JBoundaryEventParser, BoundaryEvent),

@@ -5,6 +5,7 @@ from .definitions import ProcessDefinition, FormVersion, DefinitionDraft
 from .instances import ProcessInstance, HumanTask, TaskCandidate, InstanceProblem, InstanceCC, ScheduledStart
 from .audit import AuditEvent, AuditHead
 from .activity import Notification, Comment, Attachment, Urge
+from . import operations as _operations  # noqa: F401  (the mail index, migration 0002)
 
 __all__ = [
     "Base", "UTCDateTime", "JSONType",

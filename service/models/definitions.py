@@ -61,3 +61,8 @@ class DefinitionDraft(Base):
     forms: Mapped[dict] = mapped_column(default=dict)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime]
+    # The deployed version the draft was started from (None for a new process): deploying it over a newer
+    # version someone else deployed meanwhile is a conflict the owner must look at (service.drafts).
+    base_version: Mapped[int | None]
+    # Bumped on every save; a save naming an older revision lost a race with another owner's save.
+    revision: Mapped[int] = mapped_column(default=1)

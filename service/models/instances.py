@@ -20,6 +20,12 @@ class ProcessInstance(Base):
         Index("ix_instance_initiator_started", "initiator_id", "started_at"),
         Index("ix_instance_key_started", "definition_key", "started_at"),
         Index("ix_instance_next_timer", "next_timer_at"),
+        # Supervision (issue 6, migration 0004): the case list's default order and date range, per unit too,
+        # the process filter within a supervisor's units, and completions for the dashboard's durations.
+        Index("ix_instance_started", "started_at", "id"),
+        Index("ix_instance_unit_started", "unit_id", "started_at"),
+        Index("ix_instance_unit_key_started", "unit_id", "definition_key", "started_at"),
+        Index("ix_instance_status_ended", "status", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +60,12 @@ class HumanTask(Base):
         Index("ix_task_completed_by", "completed_by_id", "completed_at"),
         Index("ix_task_state_due", "state", "due_at"),
         Index("ix_task_unit_state", "unit_id", "state"),
+        # Supervision (issue 6, migration 0004): overdue and current-step filters answered from the index alone,
+        # the heatmap per process and step, and completed tasks by time for the dashboard's durations.
+        Index("ix_task_open_due", "state", "due_at", "unit_id", "instance_id"),
+        Index("ix_task_state_element", "state", "element_id", "unit_id", "instance_id"),
+        Index("ix_task_key_state_element", "definition_key", "state", "element_id"),
+        Index("ix_task_state_completed", "state", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

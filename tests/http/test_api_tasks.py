@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 
 from tests.http.test_api import MEMBERS, api, conforms, core, is_error, utc  # noqa: F401  (fixtures)
+from tests.http.test_api_operations import operations_walk
+from tests.http.test_editor_api import editor_walk
 from tests.support import deploy, task_named
 
 QUEUE_FLOW = """<?xml version="1.0" encoding="UTF-8"?>
@@ -241,8 +243,11 @@ def test_every_api_route_as_an_unrelated_and_as_the_right_user(app, api, queue):
                              200, {}),
         "api.complete_task": ("POST", lambda: f"/tasks/{case()['tasks'][0]['id']}/complete", "zhangwei", {404},
                               "yangfan", 200, {"json": DRAFT}),
+        "api.dashboard_figures": ("GET", lambda: "/dashboard", "yangfan", {403}, "supervisor", 200, {}),  # issue 6
         "api.openapi": ("GET", lambda: "/openapi.json", None, ok_for_all, None, 200, {}),
     }
+    walk.update(operations_walk(api, case))  # issue 7's routes (tests/http/test_api_operations.py)
+    walk.update(editor_walk(api))  # issue 5's routes (tests/http/test_editor_api.py)
     registered = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
     assert registered == set(walk), registered ^ set(walk)
 

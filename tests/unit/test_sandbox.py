@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import sys
 import time
+
+# "Stopped, not hung": the limits under test are 0.2-0.5 s; the bound is loose so a loaded machine cannot
+# turn a correct stop into a failure. Speed itself is measured by `jiandu bench`, never asserted here.
+STOPPED_WITHIN = 10.0
 from datetime import date, datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
@@ -124,7 +128,7 @@ def test_huge_allocations_are_refused_quickly(source):
         evaluate(source, {})
     with pytest.raises(SandboxError):
         execute(f"result = {source}", {})
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < STOPPED_WITHIN
 
 
 def test_many_allowed_copies_exhaust_the_per_run_budget():
@@ -149,7 +153,7 @@ def test_infinite_loops_stop_at_the_time_limit(source):
     started = time.perf_counter()
     with pytest.raises(SandboxTimeout):
         execute(source, data, time_limit=0.5)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < STOPPED_WITHIN
     assert data == {}
 
 
@@ -163,14 +167,14 @@ def test_loops_of_heavy_operations_stop_on_time(source):
     started = time.perf_counter()
     with pytest.raises(SandboxError):   # the time limit, the copy budget or the nesting limit
         execute(source, {})
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < STOPPED_WITHIN
 
 
 def test_an_endless_expression_stops_too():
     started = time.perf_counter()
     with pytest.raises(SandboxTimeout):
         evaluate("sum(a * b for a in range(10**6) for b in range(10**6))", {}, time_limit=0.3)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < STOPPED_WITHIN
 
 
 @pytest.mark.parametrize("source", [
@@ -379,12 +383,13 @@ def test_to_plain():
             to_plain(bad)
 
 
-def test_cached_evaluation_is_cheap():
-    evaluate("x > 1", {"x": 2})
-    started = time.perf_counter()
-    for _ in range(2000):
-        evaluate("x > 1", {"x": 2})
-    assert (time.perf_counter() - started) / 2000 < 100e-6   # ~5 us measured; generous for loaded CI
+def test_compiled_code_is_cached_per_source():
+    from service.sandbox import restricted
+    source = "x > 1 and 'cache-probe' != ''"
+    evaluate(source, {"x": 2})
+    hits = restricted._compile.cache_info().hits
+    assert evaluate(source, {"x": 3}) is True
+    assert restricted._compile.cache_info().hits == hits + 1
 
 
 # --- SpiffWorkflow end to end -----------------------------------------------------------------------------------
@@ -472,7 +477,7 @@ def test_a_looping_script_task_is_stopped():
     started = time.perf_counter()
     with pytest.raises(WorkflowTaskException, match="time limit"):
         workflow.do_engine_steps()
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < STOPPED_WITHIN
 
 
 def test_engine_validate_uses_the_sandbox_rules():

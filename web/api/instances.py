@@ -34,6 +34,8 @@ def list_instances():
     filters = cases.CaseFilters(
         status=request.args.get("status", ""), unit=request.args.get("unit", ""), subtree=flag("subtree"),
         definition=request.args.get("definition", ""), overdue=flag("overdue"),
+        step=request.args.get("step", ""), assignee=request.args.get("assignee", ""), q=request.args.get("q", ""),
+        date_from=request.args.get("from") or None, date_to=request.args.get("to") or None,
         sort=request.args.get("sort", "started_at"), order=request.args.get("order", "desc"),
         page=int_arg("page", 1), per_page=int_arg("per_page", 20),
     )

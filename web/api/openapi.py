@@ -102,7 +102,11 @@ SCHEMAS = {
         ["id", "definition", "version", "unit", "title", "status", "started_by", "started_at", "ended_at"],
         id=INT, definition=STR, definition_name=STR, version=INT, unit=STR, title=STR, case_no=null(STR),
         status=STATUS, started_by=null(STR), started_at=TIME, ended_at=TIME_OR_NULL, current_steps=null(STR),
-        updated_at=TIME,
+        updated_at=TIME, overdue={"type": "boolean", "description": "an open task is past its deadline (lists of cases)"},
+        elapsed_seconds=INT, open_tasks=arr(obj(
+            ["id", "name", "element_id", "due_at", "overdue"], id=INT, name=STR, element_id=STR, mi_item=null(STR),
+            assignee=null(STR), delegate=null(STR), queue=STR, candidates=arr(STR), due_at=TIME_OR_NULL,
+            overdue=BOOL)),
     ),
     "InstanceList": page_of(ref("InstanceItem")),
     "InstanceSummary": INSTANCE_SUMMARY,
@@ -237,6 +241,12 @@ PATHS = {
                       query("subtree", BOOL, "with `unit`: include the units below it"),
                       query("definition", STR, "definition key"),
                       query("overdue", BOOL, "only cases with an open task past its deadline"),
+                      query("step", STR, "only cases with an open task at this element id"),
+                      query("assignee", STR, "only cases with an open task held by (or queued for, or delegated "
+                                             "to) this username"),
+                      query("q", STR, "text in the title, or the start of the case number"),
+                      query("from", {"type": "string", "format": "date"}, "started on or after this day (Shanghai)"),
+                      query("to", {"type": "string", "format": "date"}, "started on or before this day (Shanghai)"),
                       query("sort", {"type": "string", "enum": ["started_at", "title", "status", "definition",
                                                                 "unit", "updated_at"]}, "sort column"),
                       query("order", {"type": "string", "enum": ["asc", "desc"]}, "sort order"),
@@ -305,6 +315,333 @@ PATHS = {
 
 SCHEMAS["OpenApiDocument"] = {"type": "object", "additionalProperties": True}
 
+# -- the process editor (issue 5): versions, diffs, drafts, rollback, forms, assignment preview --------------------
+
+_KEY = {"name": "key", "in": "path", "required": True, "schema": STR, "description": "definition key (process id)"}
+_OWNERS = "process owners (of any key) and admins"
+_KEY_OWNERS = "owners of this key (or of all keys) and admins"
+_MULTIPART_FILES = {"required": True, "content": {"multipart/form-data": {"schema": obj(
+    ["files"], files=arr({"type": "string", "format": "binary"}))}}}
+_DEPLOYED = "Deployed"
+SCHEMAS.update({
+    "ValidationReport": obj(["errors", "warnings"], errors=arr(ref("DeployProblem")), warnings=arr(ref("DeployProblem"))),
+    "VersionInfo": obj(["version", "name", "deployed_at", "deployed_by", "running", "finished"], version=INT, name=STR,
+                       deployed_at=TIME, deployed_by=null(STR), comment=STR,
+                       running={"type": "integer", "description": "cases not yet ended (running, suspended, error)"},
+                       finished={"type": "integer", "description": "completed or cancelled cases"},
+                       forms={"type": "object", "additionalProperties": null(INT),
+                              "description": "form id → pinned form version"}),
+    "VersionList": page_of(ref("VersionInfo"), key=STR),
+    "DiffElement": obj(["id", "type"], id=STR, type=STR, name=null(STR),
+                       source=null({"type": "string", "description": "connections: name (or id) of the source"}),
+                       target=null({"type": "string", "description": "connections: name (or id) of the target"})),
+    "DiffChange": obj(["field", "category", "before", "after"], field=STR, before=null(STR), after=null(STR),
+                      category={"type": "string", "enum": ["name", "type", "attribute", "extension", "condition",
+                                                           "script", "timer", "loop", "lane", "documentation",
+                                                           "other"]}),
+    "Diff": obj(["key", "from", "to", "added", "removed", "changed", "moved", "summary"], key=STR,
+                **{"from": {"oneOf": [INT, STR]}, "to": {"oneOf": [INT, STR]}},
+                added=arr(ref("DiffElement")), removed=arr(ref("DiffElement")),
+                changed=arr({"allOf": [ref("DiffElement"), obj(["changes"], changes=arr(ref("DiffChange")))]}),
+                moved=arr({"type": "string", "description": "element ids whose diagram position alone changed"}),
+                summary=obj(added=INT, removed=INT, changed=INT, moved=INT)),
+    "RollbackRequest": obj(["version"], version=INT, comment=STR),
+    "WorkingCopy": obj(
+        ["key", "bpmn", "forms", "saved", "revision", "base_version", "latest_version"],
+        description="The draft if one is saved, otherwise the newest deployed version (saved=false, revision 0).",
+        key=STR, bpmn={"type": "string", "description": "BPMN 2.0 XML"},
+        forms={"type": "object", "additionalProperties": OBJ, "description": "form id → form-js schema created or "
+                                                                            "changed in the draft"},
+        saved=BOOL, revision=INT, base_version=null(INT), latest_version=null(INT), updated_at=TIME_OR_NULL,
+        updated_by=null(STR)),
+    "DraftRequest": obj(["bpmn"], bpmn=STR, forms={"type": "object", "additionalProperties": OBJ},
+                        revision={"type": "integer", "description": "the revision the client loaded (0: none); "
+                                                                    "409 when another save came first"},
+                        base_version=null(INT)),
+    "DraftDiscarded": obj(["key", "discarded"], key=STR, discarded=BOOL),
+    "DraftDeployRequest": obj(revision=INT, comment=STR,
+                              force={"type": "boolean", "description": "deploy even though a newer version than "
+                                                                       "the draft's base was deployed meanwhile"}),
+    "FormItem": obj(["id", "version"], id=STR, version=INT, title=null(STR), deployed_at=TIME, used_by=arr(STR)),
+    "FormList": page_of(ref("FormItem")),
+    "Form": obj(["id", "version", "schema"], id=STR, version=INT, title=null(STR), deployed_at=TIME,
+                schema={"type": "object", "additionalProperties": True, "description": "form-js schema"}),
+    "PreviewRequest": obj(["expression", "unit"], expression=STR, unit={"type": "string", "description": "unit code"},
+                          context={"type": "string", "enum": ["group", "user"], "default": "group",
+                                   "description": "how a bare word reads: a role (group) or a username (user)"}),
+    "Preview": obj(["expression", "unit", "users", "label", "problems", "notes"], expression=STR, unit=STR,
+                   users=arr(obj(["username", "name"], username=STR, name=STR)), label=STR, problems=arr(STR),
+                   notes=arr(STR)),
+})
+PATHS.update({
+    "/definitions/validate": {"post": op(
+        "Validate BPMN and form files without deploying", _OWNERS, (200, "ValidationReport"),
+        ["BadRequest", "Forbidden"], tag="definitions", operation_id="validateDefinitions", body=_MULTIPART_FILES)},
+    "/definitions/{key}/versions": {"get": op(
+        "Every deployed version of a definition with its case counts", _OWNERS, (200, "VersionList"),
+        ["Forbidden", "NotFound"], tag="definitions", operation_id="listDefinitionVersions", params=[_KEY])},
+    "/definitions/{key}/versions/{version}/bpmn": {"get": {**op(
+        "One version's BPMN XML", _OWNERS, (200, "OpenApiDocument"), ["Forbidden", "NotFound"], tag="definitions",
+        operation_id="getDefinitionVersionBpmn", params=[
+            _KEY, {"name": "version", "in": "path", "required": True, "schema": INT},
+            query("download", BOOL, "answer as an attachment")]),
+        "responses": {"200": {"description": "BPMN 2.0 XML", "content": {"application/xml": {"schema": STR}}},
+                      "401": {"$ref": "#/components/responses/Unauthorized"},
+                      "403": {"$ref": "#/components/responses/Forbidden"},
+                      "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/definitions/{key}/diff": {"get": op(
+        "Elements added, removed and changed between two versions", _OWNERS + " (to=draft: " + _KEY_OWNERS + ")",
+        (200, "Diff"), ["Forbidden", "NotFound", "Unprocessable"], tag="definitions",
+        operation_id="diffDefinitionVersions", params=[
+            _KEY, {**query("from", {"type": "string"}, "version number, or `draft`"), "required": True},
+            {**query("to", {"type": "string"}, "version number, or `draft`"), "required": True}])},
+    "/definitions/{key}/rollback": {"post": op(
+        "Deploy an old version's content (diagram and pinned forms) as the newest version", _KEY_OWNERS,
+        (201, _DEPLOYED), ["BadRequest", "Forbidden", "NotFound", "Unprocessable"], tag="definitions",
+        operation_id="rollbackDefinition", params=[_KEY], body=json_request("RollbackRequest"))},
+    "/definitions/{key}/draft": {
+        "get": op("The working copy: the saved draft, else the newest version", _KEY_OWNERS, (200, "WorkingCopy"),
+                  ["Forbidden", "NotFound"], tag="definitions", operation_id="getDraft", params=[_KEY]),
+        "put": op("Save the draft (not live until deployed)", _KEY_OWNERS, (200, "WorkingCopy"),
+                  ["BadRequest", "Forbidden", "Conflict", "Unprocessable"], tag="definitions",
+                  operation_id="saveDraft", params=[_KEY], body=json_request("DraftRequest")),
+        "delete": op("Discard the draft", _KEY_OWNERS, (200, "DraftDiscarded"), ["BadRequest", "Forbidden",
+                                                                                "NotFound"],
+                     tag="definitions", operation_id="discardDraft", params=[_KEY]),
+    },
+    "/definitions/{key}/draft/deploy": {"post": op(
+        "Deploy the saved draft as a new version (only if it validates)", _KEY_OWNERS, (201, _DEPLOYED),
+        ["BadRequest", "Forbidden", "NotFound", "Conflict", "Unprocessable"], tag="definitions",
+        operation_id="deployDraft", params=[_KEY], body=json_request("DraftDeployRequest", False))},
+    "/forms": {"get": op("Newest version of every form, with the processes using it", _OWNERS, (200, "FormList"),
+                         ["Forbidden"], tag="definitions", operation_id="listForms")},
+    "/forms/{form_id}": {"get": op(
+        "One form's schema (newest, or ?version=n)", _OWNERS, (200, "Form"), ["Forbidden", "NotFound"],
+        tag="definitions", operation_id="getForm", params=[
+            {"name": "form_id", "in": "path", "required": True, "schema": STR},
+            query("version", INT, "form version (default: newest)")])},
+    "/assignment/preview": {"post": op(
+        "Who an assignment expression reaches in a unit", _OWNERS, (200, "Preview"),
+        ["BadRequest", "Forbidden", "NotFound", "Unprocessable"], tag="definitions",
+        operation_id="previewAssignment", body=json_request("PreviewRequest"))},
+})
+
+
+# -- the approval operations (issue 7): transfer, delegate, signers, send back, withdraw, urge, cc, comments,
+# -- attachments, notifications, proxy, bulk ------------------------------------------------------------------------
+
+_AID = {"name": "attachment_id", "in": "path", "required": True, "schema": INT}
+_TASK_OPS = ["BadRequest", "Forbidden", "NotFound", "Conflict", "Unprocessable"]
+_USERNAME = {"type": "string", "description": "username of an active user"}
+SCHEMAS.update({
+    "TransferRequest": obj(["to"], to=_USERNAME, reason=STR),
+    "DelegateRequest": obj(["to"], to=_USERNAME, note=STR),
+    "AddSignerRequest": obj(["user"], user=_USERNAME),
+    "RemoveSignerRequest": obj(["task"], task={"type": "integer", "description": "id of the countersign instance "
+                                                                                "(a task of the same element) to cancel"}),
+    "SendBackRequest": obj(["reason"], reason={"type": "string", "description": "required"},
+                           to_element={"type": "string", "description": "element id of an earlier completed step; "
+                                                                        "default: the previous step"}),
+    "NoteRequest": obj(note=STR),
+    "UrgeRequest": obj(message=STR),
+    "CcRequest": obj(["users"], users=arr(_USERNAME), note=STR),
+    "CommentRequest": obj(["text"], text={"type": "string", "maxLength": 2000}),
+    "ProxyRequest": obj(["deputy", "from", "to"], deputy=_USERNAME,
+                        **{"from": {"type": "string", "description": "YYYY-MM-DD (start of that day, Beijing time) "
+                                                                     "or an ISO 8601 date-time"},
+                           "to": {"type": "string", "description": "YYYY-MM-DD (end of that day, Beijing time) or "
+                                                                   "an ISO 8601 date-time"}}),
+    "BulkRequest": obj(["action", "tasks"], action={"type": "string", "enum": ["claim", "transfer", "urge"]},
+                       tasks=arr(INT), to={"type": "string", "description": "username (transfer)"},
+                       message={"type": "string", "description": "reason (transfer) or message (urge)"}),
+    "ReadRequest": obj(ids=arr(INT), all=BOOL),
+    "OperationResult": obj(["instance_id", "instance_status", "opened", "closed"], instance_id=INT,
+                           instance_status=STATUS, state_version=INT, opened=arr(ref("TaskRow")),
+                           closed=arr(ref("TaskRow"))),
+    "UrgeResult": obj(["id", "task_id", "message", "created_at"], id=INT, task_id=INT, instance_id=INT, message=STR,
+                      created_at=TIME),
+    "CcResult": obj(["task_id", "added"], task_id=INT,
+                    added=arr({"type": "string", "description": "usernames newly copied (others already were)"})),
+    "Comment": obj(["id", "instance_id", "author", "text", "created_at"], id=INT, instance_id=INT,
+                   task_id=null(INT), task_name=null(STR), author=STR, author_username=STR, text=STR,
+                   created_at=TIME),
+    "CommentList": page_of(ref("Comment")),
+    "Attachment": obj(["id", "filename", "content_type", "size", "sha256", "url"], id=INT, instance_id=INT,
+                      task_id=null(INT), task_name=null(STR), filename=STR, content_type=STR, size=INT, sha256=STR,
+                      created_at=TIME, uploader=STR, url={"type": "string", "description": "download path"}),
+    "AttachmentList": page_of(ref("Attachment")),
+    "TaskOperations": obj(
+        ["task_id", "transfer", "delegate", "send_back", "withdraw", "urge", "cc", "comment", "attach"],
+        description="What the caller may do on the task now, and what the task page shows around it",
+        task_id=INT, instance_id=INT, transfer=BOOL, delegate=BOOL, recall_delegation=BOOL, send_back=BOOL,
+        send_back_targets=arr(obj(["element_id", "name", "default"], element_id=STR, name=STR, default=BOOL)),
+        add_signer=BOOL, remove_signer=arr(obj(["task_id"], task_id=INT, mi_item=null(STR), assignee=null(STR))),
+        withdraw=BOOL, withdraw_instance=BOOL, urge=BOOL, cc=BOOL, comment=BOOL, attach=BOOL,
+        delegate_name=null(STR), delegate_data=null(OBJ), original_assignee=null(STR),
+        sent_back=null(obj(by=STR, reason=STR, at=TIME, from_name=null(STR))),
+        comments=arr(ref("Comment")),
+        attachments=arr(obj(["id", "filename"], id=INT, instance_id=INT, task_id=null(INT), filename=STR,
+                            content_type=STR, size=INT, sha256=STR, created_at=TIME, uploader=STR,
+                            task_name=null(STR)))),
+    "Notification": obj(["id", "kind", "message", "created_at", "unread"], id=INT, kind=STR, kind_label=STR,
+                        message=STR, instance_id=null(INT), task_id=null(INT), created_at=TIME,
+                        read_at=TIME_OR_NULL, unread=BOOL),
+    "NotificationList": page_of(ref("Notification"), unread={"type": "integer", "description": "unread in all"}),
+    "ReadResult": obj(["changed", "unread"], changed=INT, unread=INT),
+    "Proxy": obj(["deputy", "from", "to", "active"], id=INT, deputy=STR, deputy_name=STR,
+                 **{"from": TIME, "to": TIME}, active=BOOL, created_at=TIME),
+    "CurrentProxy": obj(["proxy"], proxy=null(ref("Proxy"))),
+    "ProxyRevoked": obj(["revoked"], revoked=INT),
+    "BulkResult": obj(["action", "results", "succeeded", "failed"], action=STR, succeeded=INT, failed=INT,
+                      at=TIME, results=arr(obj(["task", "ok", "status"], task=INT, ok=BOOL, status=INT,
+                                               error=null(STR), details=null(ANY)))),
+})
+
+
+def _task_op(summary: str, permission: str, result: str, operation_id: str, body: str | None,
+             errors: list[str] | None = None, code: int = 200) -> dict:
+    return {"post": op(summary, permission, (code, result), errors or _TASK_OPS, tag="tasks",
+                       operation_id=operation_id, params=[ID["task_id"]],
+                       body=json_request(body) if body else None)}
+
+
+PATHS.update({
+    "/tasks/{task_id}/transfer": _task_op(
+        "转办: hand the task to another person, who then owns it", "the holder (assignee, or a queue member of an "
+        "unclaimed task) or an admin; not while delegated (409)", "TaskRow", "transferTask", "TransferRequest"),
+    "/tasks/{task_id}/delegate": _task_op(
+        "委派: ask another person to work on the task; their /complete hands it back with their input kept",
+        "the assignee; one delegate at a time (409)", "TaskRow", "delegateTask", "DelegateRequest"),
+    "/tasks/{task_id}/recall-delegation": _task_op(
+        "Take back a delegation the delegate has not answered", "the assignee", "TaskRow", "recallDelegation",
+        None, ["BadRequest", "Forbidden", "NotFound", "Conflict"]),
+    "/tasks/{task_id}/add-signer": _task_op(
+        "加签: add an instance for a named person to a running parallel countersign (multi-instance task)",
+        "a holder of one of its open instances, the case's initiator, admins", "OperationResult", "addSigner",
+        "AddSignerRequest"),
+    "/tasks/{task_id}/remove-signer": _task_op(
+        "减签: cancel an instance of the countersign nobody has completed (the join no longer waits for it)",
+        "a holder of one of its open instances, the case's initiator, admins", "OperationResult", "removeSigner",
+        "RemoveSignerRequest"),
+    "/tasks/{task_id}/send-back": _task_op(
+        "退回: return the case to an earlier completed step (default the previous one; others where the diagram's "
+        "`sendBackTo` allows), reason required", "the holder, not a delegate; a target the process owner does not "
+        "allow is 403, one that is not an earlier step 422", "OperationResult", "sendBackTask", "SendBackRequest"),
+    "/tasks/{task_id}/withdraw": _task_op(
+        "撤回: take back a completed step while the steps it opened are untouched", "the person who completed it; "
+        "409 once anyone acted since", "OperationResult", "withdrawTask", None,
+        ["BadRequest", "Forbidden", "NotFound", "Conflict"]),
+    "/tasks/{task_id}/urge": _task_op(
+        "催办: press the holder of an open task", "anyone who sees the case and does not hold the task (initiator, "
+        "participants, supervisors)", "UrgeResult", "urgeTask", "UrgeRequest", code=201),
+    "/tasks/{task_id}/cc": _task_op(
+        "抄送: give people read access to the case and list it under 抄送我的", "the holder or delegate, the "
+        "initiator, supervisors of the unit, admins", "CcResult", "copyTask", "CcRequest"),
+    "/tasks/{task_id}/operations": {"get": op(
+        "What the caller may do on the task now (and its comments, attachments, delegate's input, send-back "
+        "reason)", "those who may see the task's case", (200, "TaskOperations"), ["NotFound"], tag="tasks",
+        operation_id="getTaskOperations", params=[ID["task_id"]])},
+    "/tasks/{task_id}/comments": _task_op(
+        "留言 on a task (appears in the case's timeline)", "those who may see the case", "Comment",
+        "commentOnTask", "CommentRequest", ["BadRequest", "NotFound", "Unprocessable"], code=201),
+    "/tasks/{task_id}/attachments": {"post": op(
+        "Attach a file to an open task (pdf, doc, docx, xls, xlsx, png, jpg, txt, zip; checked by content; size "
+        "limited)", "the holder, delegate or a queue member of the task, or the case's initiator",
+        (201, "Attachment"), ["BadRequest", "Forbidden", "NotFound", "Conflict", "Unprocessable"], tag="tasks",
+        operation_id="uploadAttachment", params=[ID["task_id"]],
+        body={"required": True, "content": {"multipart/form-data": {"schema": obj(
+            ["file"], file={"type": "string", "format": "binary"})}}})},
+    "/tasks/bulk": {"post": op(
+        "Claim, transfer or urge several tasks; each in its own transaction, each reported", "per task, as the "
+        "single operation (a refused task is reported, not fatal)", (200, "BulkResult"),
+        ["BadRequest", "Unprocessable"], tag="tasks", operation_id="bulkTasks", body=json_request("BulkRequest"))},
+    "/instances/{instance_id}/withdraw": {"post": op(
+        "撤回: the initiator takes the whole case back while nobody else has acted (it ends cancelled, reason "
+        "\"withdrawn\")", "the initiator", (200, "OperationResult"),
+        ["BadRequest", "Forbidden", "NotFound", "Conflict", "Unprocessable"], tag="instances",
+        operation_id="withdrawInstance", params=[ID["instance_id"]], body=json_request("NoteRequest", False))},
+    "/instances/{instance_id}/comments": {
+        "post": op("留言 on a case", "those who may see the case", (201, "Comment"),
+                   ["BadRequest", "NotFound", "Unprocessable"], tag="instances", operation_id="commentOnInstance",
+                   params=[ID["instance_id"]], body=json_request("CommentRequest")),
+        "get": op("The case's comments, oldest first", "those who may see the case", (200, "CommentList"),
+                  ["NotFound"], tag="instances", operation_id="listInstanceComments", params=[ID["instance_id"]]),
+    },
+    "/instances/{instance_id}/attachments": {"get": op(
+        "The case's attachments (without content)", "those who may see the case", (200, "AttachmentList"),
+        ["NotFound"], tag="instances", operation_id="listInstanceAttachments", params=[ID["instance_id"]])},
+    "/attachments/{attachment_id}": {"get": {**op(
+        "Download an attachment (always as a download, never rendered)", "those who may see its case (anyone "
+        "else: 404)", (200, "OpenApiDocument"), ["NotFound"], tag="tasks", operation_id="downloadAttachment",
+        params=[_AID]),
+        "responses": {"200": {"description": "the file, `Content-Disposition: attachment`, "
+                                             "`X-Content-Type-Options: nosniff`",
+                              "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}},
+                      "401": {"$ref": "#/components/responses/Unauthorized"},
+                      "404": {"$ref": "#/components/responses/NotFound"}}}},
+    "/notifications": {"get": op(
+        "The caller's newest notifications (the bell) and the unread count", "any authenticated caller (own only)",
+        (200, "NotificationList"), ["Unprocessable"], tag="me", operation_id="listNotifications", params=[
+            query("unread", BOOL, "only unread ones"),
+            query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "how many")])},
+    "/notifications/read": {"post": op(
+        "Mark notifications read (given ids, or all)", "any authenticated caller (own only; others' ids are "
+        "ignored)", (200, "ReadResult"), ["BadRequest", "Unprocessable"], tag="me",
+        operation_id="readNotifications", body=json_request("ReadRequest"))},
+    "/me/proxy": {
+        "get": op("The caller's proxy (代理) in force or to come", "any authenticated caller (own only)",
+                  (200, "CurrentProxy"), [], tag="me", operation_id="getProxy"),
+        "put": op("Name a deputy for a date range: new tasks for the caller go to the deputy (replaces any "
+                  "earlier one)", "any authenticated caller (own only)", (200, "Proxy"),
+                  ["BadRequest", "Unprocessable"], tag="me", operation_id="setProxy",
+                  body=json_request("ProxyRequest")),
+        "delete": op("End the caller's proxy", "any authenticated caller (own only)", (200, "ProxyRevoked"),
+                     ["BadRequest"], tag="me", operation_id="revokeProxy"),
+    },
+})
+
+
+# -- supervision (issue 6): the dashboard's figures --------------------------------------------------------------------
+
+_FIGURE_LINK = {"filter": {"type": "object", "additionalProperties": True,
+                           "description": "the case-list filter (GET /instances parameters) behind this figure"},
+                "link": {"type": "string", "description": "the /cases page listing those cases"}}
+_DURATION = {"count": INT, "avg_seconds": null({"type": "number"}), "p90_seconds": null({"type": "number"})}
+SCHEMAS.update({
+    "Dashboard": obj(
+        ["totals", "by_status", "by_unit", "overdue_by_unit", "overdue_by_step", "step_durations",
+         "process_durations", "trend"],
+        description="Figures over the caller's supervised units. Averages are SQL aggregates over the window "
+                    "(`days`); 90th percentiles are computed over the newest 20,000 completions in it.",
+        generated_at=TIME, filters=OBJ,
+        totals=obj(["cases", "running", "open_tasks", "overdue_tasks", "overdue_cases"], cases=INT, running=INT,
+                   open_tasks=INT, overdue_tasks=INT, overdue_cases=INT),
+        by_status=arr(obj(["status", "count"], status=STATUS, count=INT, **_FIGURE_LINK)),
+        by_unit=arr(obj(["unit", "name", "count"], unit=STR, name=STR, count=INT, by_status=OBJ, **_FIGURE_LINK)),
+        overdue_by_unit=arr(obj(["unit", "name", "count"], unit=STR, name=STR, count=INT, **_FIGURE_LINK)),
+        overdue_by_step=arr(obj(["definition", "element_id", "count"], definition=STR, definition_name=STR,
+                                element_id=STR, name=STR, count=INT, **_FIGURE_LINK)),
+        step_durations=arr(obj(["definition", "element_id", "count"], definition=STR, definition_name=STR,
+                               element_id=STR, name=STR, **_DURATION, **_FIGURE_LINK)),
+        process_durations=arr(obj(["definition", "count"], definition=STR, name=STR, **_DURATION, **_FIGURE_LINK)),
+        trend=arr(obj(["week", "started", "completed"], week={"type": "string", "format": "date",
+                                                                "description": "Monday (Asia/Shanghai)"},
+                      started=INT, completed=INT, **_FIGURE_LINK)),
+    ),
+})
+PATHS.update({
+    "/dashboard": {"get": op(
+        "The supervision dashboard's figures: cases by status and unit, overdue tasks by unit and step, time per "
+        "step and per process (average, 90th percentile), cases started and completed per week",
+        "supervisors and admins (others 403); only the caller's supervised units", (200, "Dashboard"),
+        ["Forbidden", "Unprocessable"], tag="instances", operation_id="getDashboard", params=[
+            query("unit", STR, "unit code: that unit and its subtree"),
+            query("definition", STR, "definition key"),
+            query("weeks", {"type": "integer", "minimum": 1, "maximum": 104, "default": 12}, "trend length"),
+            query("days", {"type": "integer", "minimum": 1, "maximum": 1095, "default": 180},
+                  "window for the durations")])},
+})
 
 @lru_cache(maxsize=1)
 def document() -> dict:
