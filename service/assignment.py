@@ -15,11 +15,12 @@ Parsing is separate from resolving so deploy can reject a bad expression before 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .models import Group, GroupMember, Membership, Proxy, Role, Unit, User
@@ -138,6 +139,36 @@ class InstanceScope:
     data: dict
 
 
+# Statements built once: constructing a select costs more than running it on an indexed table.
+_GROUP_MEMBERS = (select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
+                  .join(User, User.id == GroupMember.user_id)
+                  .where(Group.name == bindparam("name"), User.is_active.is_(True)))
+_UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))
+_ROLE_MEMBERS = (select(Membership.user_id).join(User, User.id == Membership.user_id)
+                 .where(Membership.unit_id == bindparam("unit"), Membership.role == bindparam("role"),
+                        User.is_active.is_(True))
+                 .order_by(Membership.id))
+_USERS_BY_NAME = select(User.username, User.id).where(User.username.in_(bindparam("names", expanding=True)),
+                                                      User.is_active.is_(True))
+# A deputy who has since left gets nothing: the task stays with its owner.
+_PROXIES = (select(Proxy.user_id, Proxy.deputy_id).join(User, User.id == Proxy.deputy_id)
+            .where(Proxy.user_id.in_(bindparam("ids", expanding=True)), Proxy.revoked_at.is_(None),
+                   Proxy.starts_at <= bindparam("at"), Proxy.ends_at > bindparam("at"), User.is_active.is_(True))
+            .order_by(Proxy.created_at))
+_ROLE_NAMES_TTL = 60.0
+_role_names_cache: tuple[float, dict[str, str]] = (0.0, {})
+
+
+def role_names(session: Session) -> dict[str, str]:
+    """Role display names; they change about never, so a minute's staleness costs nothing on a label."""
+    global _role_names_cache
+    fetched, names = _role_names_cache
+    if time.monotonic() - fetched > _ROLE_NAMES_TTL or not names:
+        names = dict(session.execute(select(Role.key, Role.name)).all())
+        _role_names_cache = (time.monotonic(), names)
+    return names
+
+
 class Resolver:
     """Resolves terms to active users for one instance; caches unit and role lookups for one command."""
 
@@ -175,14 +206,10 @@ class Resolver:
             missing = len(set(names)) - len(ids)
             return ids, ",".join(names), f"变量 {term.name} 中有 {missing} 个用户不存在" if missing else None
         if term.kind == "group":
-            ids = self.session.scalars(
-                select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
-                .join(User, User.id == GroupMember.user_id)
-                .where(Group.name == term.name, User.is_active.is_(True))
-            ).all()
+            ids = self.session.scalars(_GROUP_MEMBERS, {"name": term.name}).all()
             return list(ids), f"组 {term.name}", None
         if term.kind == "unit_role":
-            unit = self.session.scalar(select(Unit).where(Unit.code == term.unit_code))
+            unit = self.session.scalar(_UNIT_BY_CODE, {"code": term.unit_code})
             if unit is None:
                 return [], str(term), f"单位 {term.unit_code} 不存在"
             return self._role_members(unit.id, term.name), f"{self.role_name(term.name)} · {unit.name}", None
@@ -193,7 +220,7 @@ class Resolver:
 
     def role_name(self, key: str) -> str:
         if self._role_names is None:
-            self._role_names = dict(self.session.execute(select(Role.key, Role.name)).all())
+            self._role_names = role_names(self.session)
         return self._role_names.get(key, key)
 
     def _ancestor(self, scope: InstanceScope, up: int) -> Unit | None:
@@ -206,18 +233,12 @@ class Resolver:
         return self._units[unit_id]
 
     def _role_members(self, unit_id: int, role: str) -> list[int]:
-        return list(self.session.scalars(
-            select(Membership.user_id).join(User, User.id == Membership.user_id)
-            .where(Membership.unit_id == unit_id, Membership.role == role, User.is_active.is_(True))
-            .order_by(Membership.id)
-        ).all())
+        return list(self.session.connection().execute(_ROLE_MEMBERS, {"unit": unit_id, "role": role}).scalars())
 
     def _active_users_by_name(self, names: list[str]) -> list[int]:
         if not names:
             return []
-        rows = self.session.execute(
-            select(User.username, User.id).where(User.username.in_(names), User.is_active.is_(True))
-        ).all()
+        rows = self.session.connection().execute(_USERS_BY_NAME, {"names": list(names)}).all()
         by_name = dict(rows)
         return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
 
@@ -226,13 +247,7 @@ def apply_proxies(session: Session, user_ids: list[int], at: datetime) -> dict[i
     """Map each user who is away at `at` to their deputy (代理). Returns {original: deputy}."""
     if not user_ids:
         return {}
-    rows = session.execute(
-        select(Proxy.user_id, Proxy.deputy_id).join(User, User.id == Proxy.deputy_id).where(
-            Proxy.user_id.in_(user_ids), Proxy.revoked_at.is_(None), Proxy.starts_at <= at, Proxy.ends_at > at,
-            User.is_active.is_(True))  # a deputy who has since left gets nothing: the task stays with its owner
-        .order_by(Proxy.created_at)
-    ).all()
-    return dict(rows)
+    return dict(session.connection().execute(_PROXIES, {"ids": list(user_ids), "at": at}).all())
 
 
 def _lookup(data: dict, dotted: str):

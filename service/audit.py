@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -36,10 +36,55 @@ def scrub(value: Any) -> Any:
     return value
 
 
+_HEADS = "jiandu_audit_heads"
+_PENDING = "jiandu_audit_pending"
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == bindparam("chain")).with_for_update()
+_INSERT_HEAD = insert(AuditHead)
+_INSERT_EVENTS = insert(AuditEvent)
+_UPDATE_HEAD = update(AuditHead).where(AuditHead.chain == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
+_COLUMNS = ("chain", "seq", "instance_id", "kind", "actor_id", "actor", "at", "task_id", "element_id", "payload",
+            "prev_hash", "hash")
+
+
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+    stored: bool          # a row exists in audit_heads
+    dirty: bool = False
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    write_pending(session)
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_heads(session: Session, transaction) -> None:
+def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
-        session.info.pop("audit_heads", None)
+        session.info.pop(_HEADS, None)
+        session.info.pop(_PENDING, None)
+
+
+def write_pending(session: Session) -> None:
+    """Write the events appended in this transaction (one multi-row insert) and move each chain's head.
+
+    Runs by itself just before commit; call it first if the same transaction reads the chain back."""
+    events = session.info.pop(_PENDING, None)
+    if not events:
+        return
+    session.flush()  # rows the events refer to (a new instance) go first
+    conn = session.connection()
+    conn.execute(_INSERT_EVENTS, [{name: getattr(e, name) for name in _COLUMNS} for e in events])
+    for chain, head in session.info.get(_HEADS, {}).items():
+        if not head.dirty:
+            continue
+        if head.stored:
+            conn.execute(_UPDATE_HEAD, {"c": chain, "s": head.seq, "h": head.hash})
+        else:
+            conn.execute(_INSERT_HEAD, {"chain": chain, "seq": head.seq, "hash": head.hash})
+            head.stored = True
+        head.dirty = False
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -60,28 +105,22 @@ def append(session: Session, kind: str, *, actor: User | None = None, instance_i
            at: datetime | None = None) -> AuditEvent:
     """Append one event in the caller's transaction (the caller holds the instance lock for instance chains)."""
     chain = chain_for(instance_id)
-    # Heads added earlier in this transaction are pending (autoflush is off), so session.get would miss them.
-    heads = session.info.setdefault("audit_heads", {})
+    heads = session.info.setdefault(_HEADS, {})
     head = heads.get(chain)
     if head is None:
-        head = session.get(AuditHead, chain, with_for_update=True)
-    seq = 1 if head is None else head.seq + 1
-    prev = GENESIS if head is None else head.hash
+        row = session.connection().execute(_HEAD, {"chain": chain}).first()
+        head = heads[chain] = _Head(row.seq, row.hash, True) if row else _Head(0, GENESIS, False)
     when = clock.as_utc(at or clock.now())
     event = AuditEvent(
-        chain=chain, seq=seq, instance_id=instance_id, kind=kind,
+        chain=chain, seq=head.seq + 1, instance_id=instance_id, kind=kind,
         actor_id=actor.id if actor else None, actor=actor.username if actor else "system",
         at=when, task_id=task_id, element_id=element_id,
-        payload=canonical(scrub(payload or {})), prev_hash=prev,
+        payload=canonical(scrub(payload or {})), prev_hash=head.hash,
     )
-    event.hash = _digest(prev, event)
-    session.add(event)
-    if head is None:
-        head = AuditHead(chain=chain, seq=seq, hash=event.hash)
-        session.add(head)
-    else:
-        head.seq, head.hash = seq, event.hash
-    heads[chain] = head
+    event.hash = _digest(head.hash, event)
+    head.seq, head.hash, head.dirty = event.seq, event.hash, True
+    # Written with the others just before commit (write_pending): one statement instead of an ORM flush each.
+    session.info.setdefault(_PENDING, []).append(event)
     return event
 
 

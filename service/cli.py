@@ -184,5 +184,14 @@ def audit_verify(as_json: bool) -> None:
     sys.exit(EXIT_REFUSED if bad else 0)
 
 
+@main.command(help="Benchmark: engine floor vs. Jiandu's step in-process and over HTTP; ends with one JSON line.")
+@click.option("--quick", is_flag=True, help="About a minute: fewer runs, a 100-iteration loop.")
+@click.option("--database-url", default=None, help="An empty database to run against (default: a temporary SQLite file).")
+@click.option("--no-http", is_flag=True, help="Skip the HTTP leg (no gunicorn).")
+def bench(quick: bool, database_url: str | None, no_http: bool) -> None:
+    from .bench.run import run
+    run(database_url=database_url, quick=quick, http=not no_http, out=click.echo)
+
+
 if __name__ == "__main__":
     main()

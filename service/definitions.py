@@ -207,10 +207,60 @@ def load_sources(session: Session, definition: ProcessDefinition) -> tuple[str, 
 
 
 def form_schema(session: Session, definition: ProcessDefinition, form_id: str | None) -> dict | None:
+    """The form a version pinned under `form_id`. Form versions never change, so schemas are cached by id."""
     if not form_id or form_id not in definition.forms:
         return None
-    row = session.get(FormVersion, definition.forms[form_id])
-    return row.schema if row else None
+    version_id = definition.forms[form_id]
+    schema = _FORMS.get(version_id)
+    if schema is None:
+        row = session.get(FormVersion, version_id)
+        if row is None:
+            return None
+        schema = _FORMS.put(version_id, row.schema)
+    return schema
+
+
+class _Immutable:
+    """A small thread-safe LRU for rows that never change once written (definition versions, form versions)."""
+
+    def __init__(self, size: int = 512):
+        from collections import OrderedDict
+        from threading import Lock
+        self._items, self._lock, self._size = OrderedDict(), Lock(), size
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+_FORMS = _Immutable()
+_DEFINITIONS = _Immutable()
+
+
+def cached(session: Session, definition_id: int) -> ProcessDefinition:
+    """A deployed version, detached and shared: versions are immutable, and the diagram text is large to reload."""
+    row = _DEFINITIONS.get(definition_id)
+    if row is None:
+        row = session.get(ProcessDefinition, definition_id)
+        if row is None:
+            raise NotFound("流程定义不存在")
+        session.expunge(row)
+        row = _DEFINITIONS.put(definition_id, row)
+    return row
 
 
 def deploy_directory(session: Session, actor: User | None, path: Path) -> list[DeployedDefinition]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, union_all
+from functools import lru_cache
+
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from . import clock
@@ -53,8 +55,8 @@ class Query:
         return self
 
 
-def todo_ids(user_id: int):
-    """Open tasks the user can act on now."""
+def todo_ids(user_id):
+    """Open tasks the user can act on now (`user_id` may be a bound parameter)."""
     return union_all(
         select(HumanTask.id).where(HumanTask.assignee_id == user_id, HumanTask.state == "open",
                                    HumanTask.delegate_id.is_(None)),
@@ -64,77 +66,97 @@ def todo_ids(user_id: int):
     )
 
 
-def _task_select():
-    assignee = aliased(User)
-    completer = aliased(User)
-    return select(
-        HumanTask, ProcessInstance.title, ProcessInstance.status, Unit.name, assignee.name, completer.name,
-        ProcessDefinition.name,
-    ).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
-        .join(Unit, Unit.id == HumanTask.unit_id) \
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
-        .outerjoin(assignee, assignee.id == HumanTask.assignee_id) \
-        .outerjoin(completer, completer.id == HumanTask.completed_by_id)
-
-
+_ASSIGNEE, _COMPLETER = aliased(User), aliased(User)
+_TASK_COLUMNS = (
+    HumanTask.id, HumanTask.name, HumanTask.element_id, HumanTask.instance_id, HumanTask.definition_key,
+    HumanTask.candidates, HumanTask.queue_label, HumanTask.mi_item, HumanTask.due_at, HumanTask.created_at,
+    HumanTask.completed_at, HumanTask.state, HumanTask.delegate_id,
+    ProcessInstance.title.label("instance_title"), ProcessInstance.status.label("instance_status"),
+    Unit.name.label("unit"), _ASSIGNEE.name.label("assignee"), _COMPLETER.name.label("completed_by"),
+    ProcessDefinition.name.label("definition_name"),
+)
+_USER = bindparam("user")
+_VIEW_WHERE = {
+    "todo": HumanTask.id.in_(todo_ids(_USER)),
+    "done": and_(HumanTask.completed_by_id == _USER, HumanTask.state == "completed"),
+}
 TASK_SORTS = {"created_at": HumanTask.created_at, "due_at": HumanTask.due_at, "name": HumanTask.name,
               "title": ProcessInstance.title, "definition": HumanTask.definition_key, "unit": Unit.name,
               "completed_at": HumanTask.completed_at}
 
 
 def task_item(row, now: datetime) -> dict:
-    task, title, status, unit_name, assignee_name, completer_name, definition_name = row
-    due = task.due_at
+    due, state = row.due_at, row.state
     return {
-        "id": task.id, "name": task.name, "element_id": task.element_id, "instance_id": task.instance_id,
-        "instance_title": title, "instance_status": status, "unit": unit_name, "definition": task.definition_key,
-        "definition_name": definition_name, "assignee": assignee_name, "candidates": task.candidates,
-        "queue": task.queue_label, "mi_item": task.mi_item, "due_at": due, "created_at": task.created_at,
-        "completed_at": task.completed_at, "completed_by": completer_name, "state": task.state,
-        "delegated": task.delegate_id is not None,
-        "overdue": task.state == "open" and due is not None and due < now,
-        "due_soon": task.state == "open" and due is not None and now <= due < now + DUE_SOON,
+        "id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
+        "instance_title": row.instance_title, "instance_status": row.instance_status, "unit": row.unit,
+        "definition": row.definition_key, "definition_name": row.definition_name, "assignee": row.assignee,
+        "candidates": row.candidates, "queue": row.queue_label, "mi_item": row.mi_item, "due_at": due,
+        "created_at": row.created_at, "completed_at": row.completed_at, "completed_by": row.completed_by,
+        "state": state, "delegated": row.delegate_id is not None,
+        "overdue": state == "open" and due is not None and due < now,
+        "due_soon": state == "open" and due is not None and now <= due < now + DUE_SOON,
     }
 
 
-def _apply_task_filters(stmt, query: Query, now: datetime):
-    if query.q:
-        like = f"%{query.q}%"
+def _filtered(stmt, has_q: bool, has_definition: bool, overdue: bool):
+    if has_q:
+        like = bindparam("like")
         stmt = stmt.where(or_(ProcessInstance.title.like(like), HumanTask.name.like(like),
                               ProcessInstance.case_no.like(like)))
-    if query.definition:
-        stmt = stmt.where(HumanTask.definition_key == query.definition)
-    if query.overdue:
-        stmt = stmt.where(HumanTask.state == "open", HumanTask.due_at < now)
+    if has_definition:
+        stmt = stmt.where(HumanTask.definition_key == bindparam("definition"))
+    if overdue:
+        stmt = stmt.where(HumanTask.state == "open", HumanTask.due_at < bindparam("now"))
     return stmt
 
 
-def _page_of_tasks(session: Session, base_where, query: Query, default_sort: str) -> Page:
+@lru_cache(maxsize=256)
+def _task_statements(view: str, sort: str, order: str, has_q: bool, has_definition: bool, overdue: bool):
+    """(page, count) statements for one shape of inbox query, built once; the values are bound per call."""
+    where = _VIEW_WHERE[view]
+    page = select(*_TASK_COLUMNS) \
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id) \
+        .join(Unit, Unit.id == HumanTask.unit_id) \
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id) \
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id) \
+        .outerjoin(_COMPLETER, _COMPLETER.id == HumanTask.completed_by_id) \
+        .where(where)
+    count = select(func.count()).select_from(HumanTask) \
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(where)
+    page, count = _filtered(page, has_q, has_definition, overdue), _filtered(count, has_q, has_definition, overdue)
+    column = TASK_SORTS[sort]
+    ordering = column.asc() if order == "asc" else column.desc()
+    orderings = (HumanTask.due_at.is_(None), ordering) if column is HumanTask.due_at else (ordering,)
+    page = page.order_by(*orderings, HumanTask.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, count
+
+
+def _page_of_tasks(session: Session, view: str, user: User, query: Query, default_sort: str) -> Page:
     query.clamp()
     now = clock.now()
-    sort_column = TASK_SORTS.get(query.sort) or TASK_SORTS[default_sort]
-    stmt = _apply_task_filters(_task_select().where(base_where), query, now)
-    count_stmt = _apply_task_filters(
-        select(func.count()).select_from(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(base_where), query, now)
-    total = session.scalar(count_stmt) or 0
-    ordering = sort_column.asc() if query.order == "asc" else sort_column.desc()
-    if sort_column is HumanTask.due_at:  # tasks without a deadline go last either way
-        ordering = (HumanTask.due_at.is_(None), ordering)
-    else:
-        ordering = (ordering,)
-    rows = session.execute(stmt.order_by(*ordering, HumanTask.id.desc())
-                           .offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
+    sort = query.sort if query.sort in TASK_SORTS else default_sort
+    page_stmt, count_stmt = _task_statements(view, sort, query.order, bool(query.q), bool(query.definition),
+                                             bool(query.overdue))
+    params = {"user": user.id, "limit": query.per_page, "offset": (query.page - 1) * query.per_page}
+    if query.q:
+        params["like"] = f"%{query.q}%"
+    if query.definition:
+        params["definition"] = query.definition
+    if query.overdue:
+        params["now"] = now
+    conn = session.connection()
+    total = conn.execute(count_stmt, params).scalar() or 0
+    rows = conn.execute(page_stmt, params).all()
     return Page([task_item(row, now) for row in rows], total, query.page, query.per_page)
 
 
 def todo(session: Session, user: User, query: Query | None = None) -> Page:
-    return _page_of_tasks(session, HumanTask.id.in_(todo_ids(user.id)), query or Query(), "created_at")
+    return _page_of_tasks(session, "todo", user, query or Query(), "created_at")
 
 
 def done(session: Session, user: User, query: Query | None = None) -> Page:
-    return _page_of_tasks(session, and_(HumanTask.completed_by_id == user.id, HumanTask.state == "completed"),
-                          query or Query(), "completed_at")
+    return _page_of_tasks(session, "done", user, query or Query(), "completed_at")
 
 
 INSTANCE_SORTS = {"started_at": ProcessInstance.started_at, "title": ProcessInstance.title,

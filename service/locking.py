@@ -12,18 +12,19 @@ if anything moved the instance since.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .errors import Conflict, NotFound
 from .models import ProcessInstance
 
 
+_LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("id")).with_for_update()
+         .execution_options(populate_existing=True))
+
+
 def lock_instance(session: Session, instance_id: int, *, expected_version: int | None = None) -> ProcessInstance:
-    instance = session.scalar(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    instance = session.scalar(_LOCK, {"id": instance_id})
     if instance is None:
         raise NotFound("流程实例不存在")
     if expected_version is not None and instance.state_version != expected_version:

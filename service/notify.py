@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -28,9 +29,14 @@ KINDS = {
 }
 
 
+_INSERT = insert(Notification)
+
+
 def notify(session: Session, user_ids: Iterable[int], kind: str, message: str, *,
            instance_id: int | None = None, task_id: int | None = None) -> None:
+    """One row per person (duplicates dropped), written at once with a multi-row insert."""
     now = clock.now()
-    for user_id in dict.fromkeys(user_ids):
-        session.add(Notification(user_id=user_id, kind=kind, message=message[:2000], instance_id=instance_id,
-                                 task_id=task_id, created_at=now))
+    rows = [{"user_id": user_id, "kind": kind, "message": message[:2000], "instance_id": instance_id,
+             "task_id": task_id, "created_at": now} for user_id in dict.fromkeys(user_ids)]
+    if rows:
+        session.connection().execute(_INSERT, rows)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from . import clock, definitions
 from .engine.serializer import StateSerializer
+from .engine.live import LIVE
 from .engine.specs import SPECS, ParsedDefinition
 from .models import ProcessDefinition, ProcessInstance
 from .sandbox import SandboxedScriptEngine
@@ -33,10 +34,24 @@ def new_workflow(session: Session, definition: ProcessDefinition) -> BpmnWorkflo
     return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=SCRIPT_ENGINE)
 
 
-def load(session: Session, instance: ProcessInstance, definition: ProcessDefinition | None = None) -> BpmnWorkflow:
-    definition = definition or session.get(ProcessDefinition, instance.definition_id)
+def load(session: Session, instance: ProcessInstance, definition: ProcessDefinition | None = None, *,
+         for_update: bool = False) -> BpmnWorkflow:
+    """The instance's live workflow. A command that will save it (`for_update`, instance row locked) may get the
+    object the previous command kept in memory (service.engine.live); otherwise the state is deserialized."""
+    if for_update:
+        kept = LIVE.take(instance.id, instance.state_version)
+        if kept is not None:
+            return kept
+    definition = definition or definitions.cached(session, instance.definition_id)
     spec = parsed(session, definition)
     return SERIALIZER.loads(instance.state, spec.spec, spec.subprocess_specs, SCRIPT_ENGINE)
+
+
+def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """Write the state and move the version on; the workflow stays alive for the next command once this commits."""
+    instance.state = dump(workflow)
+    instance.state_version += 1
+    LIVE.keep_after_commit(session, instance.id, instance.state_version, workflow)
 
 
 def dump(workflow: BpmnWorkflow) -> str:

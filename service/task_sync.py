@@ -12,7 +12,8 @@ from datetime import datetime
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import Session
 
 from . import audit, notify, runtime, timefns
@@ -55,6 +56,13 @@ def compute_due(expression: str | None, data: dict, now: datetime) -> datetime |
     return None if value in (None, "") else timefns.parse_datetime(value)
 
 
+_OPEN_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance"), HumanTask.state == "open")
+_USERNAMES = select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True)))
+_UNIT_PATH = select(Unit.path).where(Unit.id == bindparam("id"))
+_INSERT_TASK = insert(HumanTask).returning(HumanTask.id)
+_DROP_CANDIDATES = delete(TaskCandidate).where(TaskCandidate.task_id == bindparam("task"))
+
+
 class TaskSync:
     def __init__(self, session: Session, instance: ProcessInstance, definition: ProcessDefinition,
                  actor: User | None, now: datetime, assign_to: dict[str, int] | None = None):
@@ -62,14 +70,14 @@ class TaskSync:
         assignment says: a step reopened by a send-back or a withdrawal goes back to whoever did it before."""
         self.session, self.instance, self.definition, self.actor, self.now = session, instance, definition, actor, now
         self.assign_to = assign_to or {}
+        self.conn = session.connection()  # plain Core statements: the ORM layer costs more than the SQL here
         self._resolver = Resolver(session)
-        self._scope_unit: Unit | None = None
+        self._scope_unit: str | None = None  # the unit's path
 
     def run(self, workflow) -> SyncResult:
         result = SyncResult()
         ready = {str(task.id): task for task in runtime.ready_human_tasks(workflow)}
-        open_rows = self.session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == self.instance.id, HumanTask.state == "open")).all()
+        open_rows = self.session.scalars(_OPEN_ROWS, {"instance": self.instance.id}).all()
         have = set()
         for row in open_rows:
             if row.spiff_task_id in ready:
@@ -90,7 +98,8 @@ class TaskSync:
         completed = task is not None and task.state == TaskState.COMPLETED
         row.state = "completed" if completed else "cancelled"
         row.completed_at = row.completed_at or self.now
-        self.session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == row.id))
+        if row.assignee_id is None or len(row.candidates or []) > 1:  # queue rows exist only for queued tasks
+            self.conn.execute(_DROP_CANDIDATES, {"task": row.id})
         if not completed:
             audit.append(self.session, "task.cancelled", actor=self.actor, instance_id=self.instance.id,
                          task_id=row.id, element_id=row.element_id, payload={"name": row.name})
@@ -105,36 +114,39 @@ class TaskSync:
         if str(task.id) in self.assign_to:
             user_ids, resolution.problems = [self.assign_to[str(task.id)]], []
         deputies = apply_proxies(self.session, user_ids, self.now)
-        row = HumanTask(
-            instance_id=self.instance.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id,
-            name=(spec.bpmn_name or spec.bpmn_id)[:300], lane=spec.lane, form_key=form_id(extensions),
-            definition_key=self.instance.definition_key, unit_id=self.instance.unit_id, state="open",
-            assignment=how.expression[:300], queue_label=resolution.label[:300], created_at=self.now,
-            mi_item=_mi_item(task), candidates=[],
-        )
         problems = list(resolution.problems)
         try:
-            row.due_at = compute_due(extensions.get("dueDate"), task.data, self.now)
+            due_at = compute_due(extensions.get("dueDate"), task.data, self.now)
         except (SandboxError, ValueError, TypeError, KeyError) as err:
+            due_at = None
             problems.append(f"期限计算失败: {err}")
-        final_ids = [deputies.get(uid, uid) for uid in user_ids]
-        final_ids = list(dict.fromkeys(final_ids))
-        if len(final_ids) == 1:
-            row.assignee_id = final_ids[0]
-            if user_ids[0] in deputies:
-                row.original_assignee_id = user_ids[0]
+        final_ids = list(dict.fromkeys(deputies.get(uid, uid) for uid in user_ids))
+        usernames = dict(self.conn.execute(_USERNAMES, {"ids": final_ids}).all()) if final_ids else {}
+        name = (spec.bpmn_name or spec.bpmn_id)[:300]
+        values = dict(
+            instance_id=self.instance.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id, name=name,
+            lane=spec.lane, form_key=form_id(extensions), definition_key=self.instance.definition_key,
+            unit_id=self.instance.unit_id, state="open", assignment=how.expression[:300],
+            queue_label=resolution.label[:300], created_at=self.now, due_at=due_at, mi_item=_mi_item(task),
+            candidates=[usernames[uid] for uid in final_ids if uid in usernames],
+            assignee_id=final_ids[0] if len(final_ids) == 1 else None,
+            original_assignee_id=user_ids[0] if len(final_ids) == 1 and user_ids[0] in deputies else None,
+            completed_at=None, completed_by_id=None, data=None, delegate_id=None, delegate_data=None,
+            escalated_at=None, reminded_at=None,  # every column set: nothing is left to lazy-load later
+        )
+        # A plain insert, then the row joins the session as already persistent: an ORM flush here would cost more
+        # than the rest of the step.
+        row = HumanTask(id=self.conn.execute(_INSERT_TASK, values).scalar_one(), **values)
+        make_transient_to_detached(row)
         self.session.add(row)
-        self.session.flush()
-        usernames = dict(self.session.execute(select(User.id, User.username).where(User.id.in_(final_ids))).all()) if final_ids else {}
-        row.candidates = [usernames[uid] for uid in final_ids if uid in usernames]
         if len(final_ids) > 1:
-            for uid in final_ids:
-                self.session.add(TaskCandidate(task_id=row.id, user_id=uid))
+            self.conn.execute(insert(TaskCandidate), [{"task_id": row.id, "user_id": uid} for uid in final_ids])
         if not final_ids:
             problems.insert(0, f"“{row.name}”没有找到办理人（{how.expression}）")
-        for message in problems:
-            self.session.add(InstanceProblem(instance_id=self.instance.id, kind="assignment", element_id=row.element_id,
-                                             task_id=row.id, message=message, created_at=self.now))
+        if problems:
+            self.conn.execute(insert(InstanceProblem), [
+                {"instance_id": self.instance.id, "kind": "assignment", "element_id": row.element_id,
+                 "task_id": row.id, "message": message, "created_at": self.now} for message in problems])
         audit.append(self.session, "task.created", actor=self.actor, instance_id=self.instance.id, task_id=row.id,
                      element_id=row.element_id,
                      payload={"name": row.name, "assignee": row.candidates[0] if row.assignee_id else None,
@@ -148,8 +160,8 @@ class TaskSync:
 
     def _scope(self, task) -> InstanceScope:
         if self._scope_unit is None:
-            self._scope_unit = self.session.get(Unit, self.instance.unit_id)
-        return InstanceScope(self.instance.unit_id, self._scope_unit.path, self.instance.initiator_id, task.data)
+            self._scope_unit = self.conn.execute(_UNIT_PATH, {"id": self.instance.unit_id}).scalar_one()
+        return InstanceScope(self.instance.unit_id, self._scope_unit, self.instance.initiator_id, task.data)
 
 
 def _mi_item(task) -> str | None:

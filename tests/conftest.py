@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert, select, text
 
-from service import demo, org, schema
+from service import caches, demo, org, schema
 from service.config import Settings
 from service.context import Jiandu
 from service.models import Base
@@ -50,6 +50,7 @@ def baseline(tmp_path_factory):
 
 
 def restore(jd: Jiandu, snapshot: dict) -> None:
+    caches.clear_all()  # ids repeat once the tables are rewritten
     tables = Base.metadata.sorted_tables
     with jd.db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
