@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import diagram, runtime
-from .models import HumanTask, ProcessDefinition, ProcessInstance
+from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskHistory
 
 REACHED = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 WAITING_TAGS = ("intermediateCatchEvent", "receiveTask", "callActivity", "subProcess")
@@ -49,6 +50,12 @@ def trace(session: Session, instance: ProcessInstance, definition: ProcessDefini
                 result.pairs.update((element, nxt) for nxt in _next_reached(task, opened))
             elif task.state & (TaskState.WAITING | TaskState.STARTED) and drawing.tags.get(element) in WAITING_TAGS:
                 result.waiting.add(element)
+    for element, state, following in session.execute(select(TaskHistory.bpmn_id, TaskHistory.state,
+                                                            TaskHistory.next_elements)
+                                                     .where(TaskHistory.instance_id == instance.id)):
+        if element and state == TaskState.COMPLETED:  # cut off a long-running instance (service.engine.prune)
+            result.completed.add(element)
+            result.pairs.update((element, nxt) for nxt in following or [])
     result.flows = [f.id for f in drawing.flows if (f.source, f.target) in result.pairs]
     return result
 

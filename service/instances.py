@@ -62,7 +62,7 @@ def finish(session: Session, instance: ProcessInstance, definition: ProcessDefin
     previous_status = instance.status
     records.seal_completed(session, instance, workflow)
     sync = TaskSync(session, instance, definition, actor, now, assign_to).run(workflow)
-    runtime.save(session, instance, workflow)
+    runtime.save(session, instance, workflow, outcome.pruned)
     instance.updated_at = now
     instance.next_timer_at = runtime.next_timer(workflow) if outcome.status == "running" else None
     if outcome.status == "error":

@@ -4,20 +4,22 @@ Everything that touches a BpmnWorkflow object for a command lives here; the comm
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from . import clock, definitions
 from .engine.serializer import StateSerializer
+from .engine import prune
 from .engine.live import LIVE
 from .engine.specs import SPECS, ParsedDefinition
-from .models import ProcessDefinition, ProcessInstance
+from .models import ProcessDefinition, ProcessInstance, TaskHistory
 from .sandbox import SandboxedScriptEngine
 
 SERIALIZER = StateSerializer()
@@ -47,8 +49,16 @@ def load(session: Session, instance: ProcessInstance, definition: ProcessDefinit
     return SERIALIZER.loads(instance.state, spec.spec, spec.subprocess_specs, SCRIPT_ENGINE)
 
 
-def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Write the state and move the version on; the workflow stays alive for the next command once this commits."""
+def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, pruned: list | None = None) -> None:
+    """Prune finished history, write the state and move the version on; the workflow stays alive for the next
+    command once this commits. Cut-off tasks (`pruned`, plus any cut now) go to the history table."""
+    cut = list(pruned or []) + prune.prune(workflow)
+    if cut:
+        now = clock.now()
+        session.connection().execute(insert(TaskHistory), [
+            {"instance_id": instance.id, "spiff_task_id": p.spiff_task_id, "bpmn_id": p.bpmn_id,
+             "spec_name": p.spec_name[:300], "state": p.state, "changed_at": p.changed_at,
+             "next_elements": p.next_elements, "pruned_at": now} for p in cut])
     instance.state = dump(workflow)
     instance.state_version += 1
     LIVE.keep_after_commit(session, instance.id, instance.state_version, workflow)
@@ -105,18 +115,28 @@ class Outcome:
     status: str
     error: str | None = None
     error_element: str | None = None
+    pruned: list = field(default_factory=list)  # finished tasks cut off while the engine ran
 
 
 def run_engine(workflow: BpmnWorkflow) -> Outcome:
-    """Fire due timers and run automatic steps; a failing script leaves the instance in error, visible and retryable."""
+    """Fire due timers and run automatic steps; a failing script leaves the instance in error, visible and retryable.
+
+    A long automatic stretch (a loop of script tasks) is pruned as it goes, so the engine never loses sight of its
+    ready tasks (service.engine.prune); what was cut off is handed back for the history table."""
+    pruned: list = []
+
+    def keep_small(task) -> None:
+        if len(task.workflow.tasks) > 2 * prune.PRUNE_AT:
+            pruned.extend(prune.prune(workflow))
+
     try:
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=keep_small)
     except Exception as err:  # WorkflowTaskException, or a library error while routing
         failed = error_tasks(workflow)
         element = failed[0].task_spec.bpmn_id if failed else getattr(getattr(err, "task_spec", None), "bpmn_id", None)
-        return Outcome("error", _describe(err), element)
-    return Outcome("completed" if workflow.is_completed() else "running")
+        return Outcome("error", _describe(err), element, pruned)
+    return Outcome("completed" if workflow.is_completed() else "running", pruned=pruned)
 
 
 def _describe(err: Exception) -> str:

@@ -140,6 +140,26 @@ class ScheduledStart(Base):
     created_at: Mapped[datetime]
 
 
+class TaskHistory(Base):
+    """Finished engine tasks cut off a long-running instance's live state (service.engine.prune).
+
+    Kept so that what happened long ago still shows: the elements that ran and the flows taken between them.
+    """
+
+    __tablename__ = "task_history"
+    __table_args__ = (Index("ix_task_history_instance", "instance_id", "bpmn_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str | None] = mapped_column(String(128))
+    spec_name: Mapped[str] = mapped_column(String(300))
+    state: Mapped[int]
+    changed_at: Mapped[float]
+    next_elements: Mapped[list] = mapped_column(default=list)
+    pruned_at: Mapped[datetime]
+
+
 class InstanceCC(Base):
     """抄送: the user may read the case and sees it under 抄送我的."""
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .. import audit, clock, instances, notify, runtime
 from ..errors import Conflict, Forbidden, ValidationFailed
 from ..instances import CommandResult
-from ..models import HumanTask, ProcessDefinition, User
+from ..models import HumanTask, ProcessDefinition, TaskHistory, User
 from . import common
 from .steps import Step, allowed_send_back, earlier_steps
 
@@ -36,7 +36,8 @@ def send_back(session: Session, actor: User, task_id: int, to_element: str | Non
     steps = earlier_steps(current)
     if not steps:
         raise Conflict("这是流程的第一个办理环节，没有可以退回的环节")
-    target = _choose(steps, allowed_send_back(current, steps), to_element)
+    root = getattr(workflow.task_tree.task_spec, "bpmn_id", None)  # a pruned tree's root cannot be reset either
+    target = _choose(session, instance.id, root, steps, allowed_send_back(current, steps), to_element)
     assign_to, previous_person = {}, None
     if not target.multi_instance:
         previous_person = _completed_by(session, instance.id, target)
@@ -61,16 +62,26 @@ def send_back(session: Session, actor: User, task_id: int, to_element: str | Non
     return CommandResult(instance, sync.opened, sync.closed)
 
 
-def _choose(steps: list[Step], allowed: list[Step], to_element: str | None) -> Step:
+def _choose(session: Session, instance_id: int, root: str | None, steps: list[Step], allowed: list[Step],
+            to_element: str | None) -> Step:
     if to_element is None or not str(to_element).strip():
         return steps[0]
     wanted = str(to_element).strip()
     target = next((s for s in steps if s.element_id == wanted), None)
+    if target is None and (wanted == root or _archived(session, instance_id, wanted)):
+        raise Conflict("该环节办理得较早，执行状态已归档（长期运行的案件只保留最近的执行状态），不能退回到该环节；"
+                       "可以退回到上一环节", {"to_element": wanted})
     if target is None:
         raise ValidationFailed("只能退回到本案件此前已办理的环节", {"to_element": f"{wanted} 不是此前已办理的环节"})
     if target not in allowed:
         raise Forbidden("流程未允许从此环节退回到该环节，只能退回上一环节")
     return target
+
+
+def _archived(session: Session, instance_id: int, element_id: str) -> bool:
+    """Did this instance complete the element in the history that pruning cut off?"""
+    return session.scalar(select(TaskHistory.id).where(
+        TaskHistory.instance_id == instance_id, TaskHistory.bpmn_id == element_id).limit(1)) is not None
 
 
 def _completed_by(session: Session, instance_id: int, step: Step) -> User | None:

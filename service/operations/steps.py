@@ -33,8 +33,8 @@ def _is_instance_of_multi(task) -> bool:
 
 
 def _as_step(task, rejoin) -> Step | None:
-    if task.state != TaskState.COMPLETED:
-        return None
+    if task.state != TaskState.COMPLETED or task.parent is None:
+        return None  # the root of a pruned tree cannot be reset (service.engine.prune keeps its child instead)
     spec = task.task_spec
     if isinstance(spec, MultiInstanceTask):
         child_spec = task.workflow.spec.task_specs.get(spec.task_spec)
