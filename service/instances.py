@@ -11,13 +11,13 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, definitions, notify, org, records, runtime, starting
+from . import access, audit, clock, definitions, notify, org, records, rows, runtime, starting
 from .errors import Conflict, Forbidden, NotFound, ScriptError, ValidationFailed
 from .forms import validate_submission
-from .locking import lock_instance
+from .locking import check_version, lock_instance
 from .models import HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, Unit, User
 from .task_sync import SyncResult, TaskSync, form_id
 from .timefns import HELPERS
@@ -62,20 +62,21 @@ def finish(session: Session, instance: ProcessInstance, definition: ProcessDefin
     previous_status = instance.status
     records.seal_completed(session, instance, workflow)
     sync = TaskSync(session, instance, definition, actor, now, assign_to).run(workflow)
-    runtime.save(session, instance, workflow, outcome.pruned)
-    instance.updated_at = now
-    instance.next_timer_at = runtime.next_timer(workflow) if outcome.status == "running" else None
+    changes = runtime.save(session, instance, workflow, outcome.pruned)
+    changes.update(updated_at=now, current_steps=instance.current_steps,
+                   next_timer_at=runtime.next_timer(workflow) if outcome.status == "running" else None)
     if outcome.status == "error":
-        instance.status, instance.error = "error", outcome.error
+        changes.update(status="error", error=outcome.error)
         session.add(InstanceProblem(instance_id=instance.id, kind="script", element_id=outcome.error_element,
                                     message=outcome.error or "", created_at=now))
         audit.append(session, "instance.error", actor=actor, instance_id=instance.id,
                      element_id=outcome.error_element, payload={"error": outcome.error})
     elif outcome.status == "completed" and instance.status != "completed":
-        instance.status, instance.ended_at, instance.error, instance.current_steps = "completed", now, None, ""
+        changes.update(status="completed", ended_at=now, error=None, current_steps="")
         audit.append(session, "instance.completed", actor=actor, instance_id=instance.id, payload={})
     elif outcome.status == "running" and previous_status == "error":
-        instance.status, instance.error = "running", None
+        changes.update(status="running", error=None)
+    rows.write_back(session, instance, **changes)
     return sync
 
 
@@ -165,15 +166,25 @@ def start_form(session: Session, definition: ProcessDefinition) -> dict | None:
 
 # -- tasks ---------------------------------------------------------------------------------------------------------
 
+_TASK_WITH_INSTANCE = (select(HumanTask, ProcessInstance)
+                       .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                       .where(HumanTask.id == bindparam("id")).execution_options(populate_existing=True))
+
+
 def locked_task(session: Session, actor: User, task_id: int, expected_version: int | None = None):
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在或无权查看")
-    instance = lock_instance(session, task.instance_id, expected_version=expected_version)
-    if session.get_bind().dialect.name != "sqlite":
-        # Another command may have changed the task between our read and the lock. (SQLite's write transaction
-        # held the database lock before the read, so there it cannot have.)
-        session.refresh(task)
+    if session.get_bind().dialect.name == "sqlite":
+        # The write transaction began with BEGIN IMMEDIATE: the database is ours, so one read of both rows will do.
+        found = session.execute(_TASK_WITH_INSTANCE, {"id": task_id}).first()
+        if found is None:
+            raise NotFound("任务不存在或无权查看")
+        task, instance = found
+        check_version(instance, expected_version)
+    else:
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound("任务不存在或无权查看")
+        instance = lock_instance(session, task.instance_id, expected_version=expected_version)
+        session.refresh(task)  # another command may have changed the task between our read and the lock
     # Whoever may work on the task took part in the case; only others need the (costlier) visibility check.
     if not access.may_work_on(session, actor, task) and not access.can_view_instance(session, actor, instance):
         raise NotFound("任务不存在或无权查看")
@@ -206,9 +217,8 @@ def complete(session: Session, actor: User, task_id: int, data: dict | None, *,
     _set_multiinstance_output(spiff_task, clean, actor)
     spiff_task.run()
     outcome = runtime.run_engine(workflow)
-    task.completed_by_id, task.completed_at, task.data = actor.id, now, clean
-    if task.assignee_id is None:
-        task.assignee_id = actor.id
+    rows.write_back(session, task, completed_by_id=actor.id, completed_at=now, data=clean,
+                    assignee_id=task.assignee_id or actor.id)
     audit.append(session, "task.completed", actor=actor, instance_id=instance.id, task_id=task.id,
                  element_id=task.element_id, payload={"name": task.name, "data": clean, "mi_item": task.mi_item})
     sync = finish(session, instance, definition, workflow, actor, outcome, now)

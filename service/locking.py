@@ -27,10 +27,15 @@ def lock_instance(session: Session, instance_id: int, *, expected_version: int |
     instance = session.scalar(_LOCK, {"id": instance_id})
     if instance is None:
         raise NotFound("流程实例不存在")
+    check_version(instance, expected_version)
+    return instance
+
+
+def check_version(instance: ProcessInstance, expected_version: int | None) -> None:
+    """The optimistic check: a client that read version N and sends it back is refused if anything moved since."""
     if expected_version is not None and instance.state_version != expected_version:
         raise Conflict("流程已被他人更新，请刷新后重试",
                        {"expected_version": expected_version, "current_version": instance.state_version})
-    return instance
 
 
 def due_instance_ids(session: Session, now, limit: int = 50) -> list[int]:

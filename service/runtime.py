@@ -49,9 +49,10 @@ def load(session: Session, instance: ProcessInstance, definition: ProcessDefinit
     return SERIALIZER.loads(instance.state, spec.spec, spec.subprocess_specs, SCRIPT_ENGINE)
 
 
-def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, pruned: list | None = None) -> None:
-    """Prune finished history, write the state and move the version on; the workflow stays alive for the next
-    command once this commits. Cut-off tasks (`pruned`, plus any cut now) go to the history table."""
+def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, pruned: list | None = None) -> dict:
+    """Prune finished history and serialize; returns the instance columns to write (the caller writes them with
+    its other changes). The workflow stays alive for the next command once this transaction commits.
+    Cut-off tasks (`pruned`, plus any cut now) go to the history table."""
     cut = list(pruned or []) + prune.prune(workflow)
     if cut:
         now = clock.now()
@@ -59,9 +60,9 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, pr
             {"instance_id": instance.id, "spiff_task_id": p.spiff_task_id, "bpmn_id": p.bpmn_id,
              "spec_name": p.spec_name[:300], "state": p.state, "changed_at": p.changed_at,
              "next_elements": p.next_elements, "pruned_at": now} for p in cut])
-    instance.state = dump(workflow)
-    instance.state_version += 1
-    LIVE.keep_after_commit(session, instance.id, instance.state_version, workflow)
+    version = instance.state_version + 1
+    LIVE.keep_after_commit(session, instance.id, version, workflow)
+    return {"state": dump(workflow), "state_version": version}
 
 
 def dump(workflow: BpmnWorkflow) -> str:

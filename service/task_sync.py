@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm import Session
 
-from . import audit, notify, runtime, timefns
+from . import audit, notify, rows, runtime, timefns
 from .assignment import InstanceScope, Resolver, apply_proxies, task_assignment
 from .bpmn.inspect import FORM_KEY_PREFIXES
 from .bpmn.parser import ISO_LITERAL
@@ -96,8 +96,8 @@ class TaskSync:
     def _close(self, row: HumanTask, workflow) -> None:
         task = runtime.find_task(workflow, row.spiff_task_id)
         completed = task is not None and task.state == TaskState.COMPLETED
-        row.state = "completed" if completed else "cancelled"
-        row.completed_at = row.completed_at or self.now
+        rows.write_back(self.session, row, state="completed" if completed else "cancelled",
+                        completed_at=row.completed_at or self.now)
         if row.assignee_id is None or len(row.candidates or []) > 1:  # queue rows exist only for queued tasks
             self.conn.execute(_DROP_CANDIDATES, {"task": row.id})
         if not completed:
