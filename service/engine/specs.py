@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from ..bpmn.normalize import normalized_copy
 from ..bpmn.parser import JianduParser
@@ -33,7 +34,25 @@ def parse_documents(documents: list[tuple[etree._Element, str]], process_id: str
     else:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+    for process_spec in [spec, *subprocess_specs.values()]:
+        _connect_loops(process_spec)
     return ParsedDefinition(spec, subprocess_specs)
+
+
+def _connect_loops(process_spec) -> None:
+    """Wire each loop / multi-instance task to hear its instances complete.
+
+    SpiffWorkflow connects this when it first creates an instance, or when it deserializes a spec; specs parsed
+    from XML in a process that did neither (a restart, another web worker) would never see a multi-instance step
+    finish, and the case would stop there.
+    """
+    if process_spec is None:
+        return
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 class SpecCache:

@@ -106,3 +106,16 @@ def test_a_stale_version_is_a_conflict(jd, at_reviews):
     with pytest.raises(Conflict) as err, jd.db.write() as session:
         instances.complete(session, user(jd, "wanghong"), task_id, {"decision": "同意"}, expected_version=version)
     assert err.value.details["current_version"] == version + 1
+
+
+def test_a_multi_instance_step_finishes_in_a_process_that_did_not_start_it(jd, at_reviews):
+    """A restart (or another web worker) parses the spec afresh and loads the case from the database; the last
+    signature must still complete the countersign."""
+    from service import caches
+    case = at_reviews
+    complete(jd, "wanghong", task_named(jd, case.id, "member_review", mi_item="wanghong").id, {"decision": "同意"})
+    caches.clear_all()  # as a new process: no parsed spec, no workflow kept in memory
+    complete(jd, "huangqiang", task_named(jd, case.id, "discipline_check").id, {})
+    caches.clear_all()
+    complete(jd, "zhangwei", task_named(jd, case.id, "member_review", mi_item="zhangwei").id, {"decision": "同意"})
+    assert [t.element_id for t in open_tasks(jd, case.id)] == ["archive"]
