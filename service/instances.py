@@ -63,7 +63,7 @@ def finish(session: Session, instance: ProcessInstance, definition: ProcessDefin
     records.seal_completed(session, instance, workflow)
     sync = TaskSync(session, instance, definition, actor, now, assign_to).run(workflow)
     changes = runtime.save(session, instance, workflow, outcome.pruned)
-    changes.update(updated_at=now, current_steps=instance.current_steps,
+    changes.update(updated_at=now, current_steps=sync.current_steps,
                    next_timer_at=runtime.next_timer(workflow) if outcome.status == "running" else None)
     if outcome.status == "error":
         changes.update(status="error", error=outcome.error)

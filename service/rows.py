@@ -2,7 +2,8 @@
 
 On the hot path (completing a task) an ORM flush of two changed objects cost more than everything SQLite did for
 the step. `write_back` sets the attributes as already stored and issues one plain UPDATE instead (the statement
-for each table and set of columns is built once).
+for each table and set of columns is built once). Callers must not also set those attributes the ORM way first:
+that leaves the object flagged, and the flush at commit then compares every column of it for nothing.
 """
 from __future__ import annotations
 

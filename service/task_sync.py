@@ -28,6 +28,7 @@ from .sandbox import SandboxError, evaluate
 class SyncResult:
     opened: list[HumanTask] = field(default_factory=list)
     closed: list[HumanTask] = field(default_factory=list)
+    current_steps: str = ""  # names of the open steps, for lists ("where it stands")
 
 
 def form_id(extensions: dict) -> str | None:
@@ -89,7 +90,7 @@ class TaskSync:
             if spiff_id not in have:
                 result.opened.append(self._open(task))
         names = [row.name for row in open_rows if row.state == "open"] + [row.name for row in result.opened]
-        self.instance.current_steps = "、".join(dict.fromkeys(names))[:500]
+        result.current_steps = "、".join(dict.fromkeys(names))[:500]  # the caller writes it with the instance
         return result
 
     # -- closing -----------------------------------------------------------------------------------------------
