@@ -1,11 +1,14 @@
 """How a command gets exclusive use of one instance.
 
-- PostgreSQL: ``SELECT … FOR UPDATE`` on the instance row. Other instances stay writable; a second command on
+- PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the instance row. Other instances stay writable; a second command on
   the same instance waits for the first to commit, then sees its result (and finds the task already done: 409).
 - SQLite: the write transaction began with ``BEGIN IMMEDIATE`` (see ``service.db``), which holds the database's
   single write lock for the whole command; FOR UPDATE is not SQL SQLite knows and SQLAlchemy leaves it out.
 - Timer workers use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers share due instances without
   waiting on each other; on SQLite they simply queue on the write lock.
+
+Lock order is always instance first, then its task rows: every writer (commands, timers, the deadline sweep)
+takes the instance lock before it touches anything of the instance, so two writers never wait on each other.
 
 Optimistic versioning (``state_version``) sits on top: a client that read version N and sends it back gets 409
 if anything moved the instance since.
@@ -19,7 +22,10 @@ from .errors import Conflict, NotFound
 from .models import ProcessInstance
 
 
-_LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("id")).with_for_update()
+# FOR NO KEY UPDATE, not FOR UPDATE: other transactions' foreign-key checks (a notification or audit row that
+# references this instance) take KEY SHARE, which FOR UPDATE would block — and with the deadline sweep holding a
+# task row that is a deadlock. The instance's key never changes, so the weaker lock loses nothing.
+_LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("id")).with_for_update(key_share=True)
          .execution_options(populate_existing=True))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from . import audit, clock, instances, mail, notify, recurring, runtime
 from .assignment import InstanceScope, Resolver, parse
 from .db import Database
-from .locking import due_instance_ids
+from .locking import due_instance_ids, lock_instance
 from .models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Unit
 
 log = logging.getLogger("jiandu.worker")
@@ -63,25 +63,33 @@ def _deadlines(db: Database, now, *, overdue: bool) -> int:
     column = HumanTask.escalated_at if overdue else HumanTask.reminded_at
     horizon = now if overdue else now + DUE_SOON
     with db.read() as session:
-        ids = session.scalars(select(HumanTask.id).where(
+        due = session.execute(select(HumanTask.id, HumanTask.instance_id).where(
             HumanTask.state == "open", HumanTask.due_at <= horizon, column.is_(None)).limit(1000)).all()
     done = 0
-    for task_id in ids:
-        with db.write() as session:
-            claimed = session.execute(update(HumanTask).where(HumanTask.id == task_id, column.is_(None),
-                                                              HumanTask.state == "open").values({column: now}))
-            if claimed.rowcount != 1:
-                continue  # another worker got it
-            task = session.get(HumanTask, task_id)
-            instance = session.get(ProcessInstance, task.instance_id)
-            holders = _holders(session, task)
-            if overdue:
-                _escalate(session, task, instance, holders)
-            else:
-                notify.notify(session, holders, "task.due_soon", f"即将到期：{task.name}（{instance.title}）",
-                              instance_id=instance.id, task_id=task.id)
-            done += 1
+    for task_id, instance_id in due:
+        try:
+            done += _deadline(db, now, task_id, instance_id, column, overdue)
+        except Exception:  # one failing notice must not stop the sweep; it stays unclaimed and is retried
+            log.exception("deadline notice for task %s failed", task_id)
     return done
+
+
+def _deadline(db: Database, now, task_id: int, instance_id: int, column, overdue: bool) -> int:
+    """One deadline notice in its own transaction; 1 when this worker sent it, 0 when another one had."""
+    with db.write() as session:
+        instance = lock_instance(session, instance_id)  # instance before task row: the order commands use
+        claimed = session.execute(update(HumanTask).where(HumanTask.id == task_id, column.is_(None),
+                                                          HumanTask.state == "open").values({column: now}))
+        if claimed.rowcount != 1:
+            return 0  # another worker got it
+        task = session.get(HumanTask, task_id)
+        holders = _holders(session, task)
+        if overdue:
+            _escalate(session, task, instance, holders)
+        else:
+            notify.notify(session, holders, "task.due_soon", f"即将到期：{task.name}（{instance.title}）",
+                          instance_id=instance.id, task_id=task.id)
+        return 1
 
 
 def _escalate(session, task: HumanTask, instance: ProcessInstance, holders: list[int]) -> None:

@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
@@ -45,9 +46,33 @@ def install(app: Flask) -> None:
             return json_error(err.code or 500, message)
         return render_template("error.html", status=err.code, message=message), err.code
 
+    @app.errorhandler(OperationalError)
+    def _database_busy(err: OperationalError):
+        """A transient database refusal (deadlock, serialization failure, lock timeout): the transaction rolled
+        back whole, so the honest answer is "nothing happened, try again" — 503 with Retry-After, not a 500."""
+        if not _transient(err):
+            return _unexpected(err)
+        log.warning("transient database error on %s %s: %s", request.method, request.path, err.orig)
+        message = "系统繁忙，本次操作未生效，请稍后重试"
+        if wants_json():
+            response = json_error(503, message, "retry")
+        else:
+            response = app.make_response((render_template("error.html", status=503, message=message), 503))
+        response.headers["Retry-After"] = "1"
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return json_error(500, "服务器内部错误")
         return render_template("error.html", status=500, message="服务器内部错误，请稍后重试"), 500
+
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def _transient(err: OperationalError) -> bool:
+    if getattr(err.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(err.orig)
