@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Iterator
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import exists, func, literal_column, or_, select, union, union_all
 from sqlalchemy.orm import Session, defer
 
-from . import clock, definitions, diagram, scope
+from . import clock, counters, definitions, diagram, scope
 from .errors import ValidationFailed
+from . import inbox
 from .inbox import INSTANCE_SORTS, MAX_PER_PAGE, Page, instance_item, instance_select
 from .models import HumanTask, InstanceCC, Membership, ProcessInstance, TaskCandidate, Unit, User
 from .models.instances import INSTANCE_STATUSES
@@ -162,19 +163,36 @@ def _held_by(user_id: int):
     )
 
 
-def _conditions(session: Session, user: User, filters: CaseFilters, now: datetime) -> tuple[list, list[list]]:
-    """(conditions every case must meet, alternatives of which a case must meet one)."""
+@dataclass
+class _Where:
+    """A list query's conditions, apart by role: `units` (None: any), the other `conditions` every case meets,
+    `scopes` (alternatives of which a case meets one: the API's took-part / supervises), and `overdue` (the arms
+    of the overdue filter, see ``service.counters``), or None without that filter."""
+    units: list[int] | None
+    conditions: list
+    scopes: list[list]
+    overdue: list[list] | None
+    count_parts: tuple[list, list, list] | None
+
+    def unit_condition(self, ordered_walk: bool = False) -> list:
+        """`unit_id IN (...)`. For a page on SQLite over several units, as `unit_id + 0 IN (...)`: that keeps its
+        planner from reading every case of those units through the unit index and sorting them all, when walking
+        an index already in the list's order finds the first page after a few dozen rows."""
+        if self.units is None:
+            return []
+        column = ProcessInstance.unit_id + 0 if ordered_walk and len(self.units) > 1 else ProcessInstance.unit_id
+        return [scope.unit_condition(column, self.units)]
+
+
+def _conditions(session: Session, user: User, filters: CaseFilters, now: datetime) -> _Where:
     units = _unit_set(session, user, filters)
     conditions, on_tasks = [], []
     if units is not None:
-        conditions.append(scope.unit_condition(ProcessInstance.unit_id, units))
         on_tasks.append(scope.unit_condition(HumanTask.unit_id, units))  # a task's unit is its case's unit
     if filters.status:
         conditions.append(ProcessInstance.status == filters.status)
     if filters.definition:
         conditions.append(ProcessInstance.definition_key == filters.definition)
-    if filters.overdue:
-        conditions.append(ProcessInstance.id.in_(_open_tasks(HumanTask.due_at < now, *on_tasks)))
     if filters.step:
         conditions.append(ProcessInstance.id.in_(_open_tasks(HumanTask.element_id == filters.step, *on_tasks)))
     if filters.assignee:
@@ -189,34 +207,91 @@ def _conditions(session: Session, user: User, filters: CaseFilters, now: datetim
         conditions.append(ProcessInstance.started_at >= local_day_start(filters.date_from))
     if filters.date_to:
         conditions.append(ProcessInstance.started_at < local_day_start(filters.date_to + timedelta(days=1)))
-    alternatives = _visible_branches(session, user) if filters.scope == "visible" and not user.is_admin else [[]]
-    return conditions, alternatives
+    scopes = _visible_branches(session, user) if filters.scope == "visible" and not user.is_admin else [[]]
+    # the overdue arms read the few unmarked or moved late tasks through their partial indexes, checking each one's
+    # unit, rather than every open task of the units
+    checked = [] if units is None else [scope.unit_filter(HumanTask.unit_id, units)]
+    overdue = counters.overdue_arms(session, now, checked) if filters.overdue else None
+    parts = counters.overdue_count_parts(session, now, checked) if filters.overdue else None
+    return _Where(units, conditions, scopes, overdue, parts)
 
 
-def list_statements(session: Session, user: User, filters: CaseFilters, now: datetime | None = None):
+def list_statements(session: Session, user: User, filters: CaseFilters, now: datetime | None = None,
+                    export: int | None = None):
     """The statements behind one page (also what the query-plan tests explain): the page's ids in order, and the
     count. Only (id, sort key) pairs are sorted and skipped — from index entries where the order has an index —
     and the page's rows are then read by primary key, so a wide row (the serialized workflow) never enters a sort.
-    Alternative scopes become a UNION of index-served branches, each carrying its sort key."""
-    filters.clamp()
-    conditions, alternatives = _conditions(session, user, filters, now or clock.now())
-    column = INSTANCE_SORTS[filters.sort]
 
-    def branch(extra: list):
+    Alternatives (the API's scopes, the overdue filter's two arms) become a compound SELECT of index-served
+    branches, each carrying its sort key and limited to the rows the page needs, then ordered and limited as a
+    whole — the top rows of a union are among the top rows of its branches, and no branch reads past them.
+    `export`: every row up to that many, from the first (``iter_cases``).
+
+    The count reads at most ``inbox.COUNT_CAP + 1`` rows (see ``count_of``): one row (raw, minus, plus), the overdue
+    filter's cases with a marked task counted without confirming each and corrected by two small sets."""
+    filters.clamp()
+    where = _conditions(session, user, filters, now or clock.now())
+    column = INSTANCE_SORTS[filters.sort]
+    walk = session.get_bind().dialect.name == "sqlite" and filters.sort == "started_at"
+    page_where = [*where.unit_condition(ordered_walk=walk), *where.conditions]
+    count_where = [*where.unit_condition(), *where.conditions]
+    arms = where.overdue or [[]]
+    branches = [scope_ + arm for scope_ in where.scopes for arm in arms]
+
+    def branch(extra: list, conditions: list):
         stmt = select(ProcessInstance.id.label("id"), column.label("sort_key")).where(*conditions, *extra)
         return stmt.join(Unit, Unit.id == ProcessInstance.unit_id) if filters.sort == "unit" else stmt
 
-    if len(alternatives) == 1:
-        ids = branch(alternatives[0]).with_only_columns(ProcessInstance.id)
+    def capped(stmt):
+        return select(func.count()).select_from(stmt.limit(inbox.COUNT_CAP + 1).subquery()).scalar_subquery()
+
+    zero = literal_column("0")
+    offset, limit = (filters.page - 1) * filters.per_page, filters.per_page
+    if export is not None:
+        offset, limit = 0, export
+    if len(branches) == 1:
         key, tie = column, ProcessInstance.id
-        count = select(func.count()).select_from(ProcessInstance).where(*conditions, *alternatives[0])
+        ordering = (key.asc(), tie.asc()) if filters.order == "asc" else (key.desc(), tie.desc())
+        page_ids = branch(branches[0], page_where).with_only_columns(ProcessInstance.id) \
+            .order_by(*ordering).offset(offset).limit(limit)
+        count = select(capped(select(ProcessInstance.id).where(*count_where, *branches[0])).label("raw"),
+                       zero.label("minus"), zero.label("plus"))
     else:
-        either = union(*(branch(extra) for extra in alternatives)).subquery()
-        ids, key, tie = select(either.c.id), either.c.sort_key, either.c.id
-        count = select(func.count()).select_from(either)
-    ordering = (key.asc(), tie.asc()) if filters.order == "asc" else (key.desc(), tie.desc())
-    page_ids = ids.order_by(*ordering).offset((filters.page - 1) * filters.per_page).limit(filters.per_page)
+        # the scopes overlap (UNION); the overdue arms alone do not (UNION ALL, which PostgreSQL can merge)
+        combine = union if len(where.scopes) > 1 else union_all
+
+        def top(extra: list):
+            stmt = branch(extra, page_where)
+            ordered = (column.asc(), ProcessInstance.id.asc()) if filters.order == "asc" \
+                else (column.desc(), ProcessInstance.id.desc())
+            first = stmt.order_by(*ordered).limit(offset + limit).subquery()
+            return select(first.c.id, first.c.sort_key)
+        compound = combine(*(top(extra) for extra in branches))
+        key, tie = literal_column("sort_key"), literal_column("id")
+        ordering = (key.asc(), tie.asc()) if filters.order == "asc" else (key.desc(), tie.desc())
+        page_ids = compound.order_by(*ordering).offset(offset).limit(limit)
+        if where.count_parts is not None and len(where.scopes) == 1:
+            marked, excluded, backlog = where.count_parts
+
+            def counted(extra):
+                return select(func.count()).select_from(ProcessInstance) \
+                    .where(*count_where, *extra).scalar_subquery()
+            scope_ = where.scopes[0]
+            count = select(capped(select(ProcessInstance.id).where(*count_where, *scope_, *marked)).label("raw"),
+                           counted([*scope_, *excluded]).label("minus"), counted([*scope_, *backlog]).label("plus"))
+        else:
+            either = combine(*(select(ProcessInstance.id).where(*count_where, *extra) for extra in branches))
+            count = select(capped(either).label("raw"), zero.label("minus"), zero.label("plus"))
     return page_ids, count
+
+
+def count_of(session: Session, count) -> tuple[int, bool]:
+    """(total, capped) from a count statement of ``list_statements``. Capped: counting stopped after
+    ``inbox.COUNT_CAP`` rows and there are more than `total` (the lists say "more than 10,000")."""
+    raw, minus, plus = (value or 0 for value in session.execute(count).one())
+    if raw > inbox.COUNT_CAP:  # `raw` marked cases, of which `minus` may not count: more than raw - 1 - minus + plus
+        return min(inbox.COUNT_CAP, raw - 1 - minus + plus), True
+    return raw - minus + plus, False
 
 
 def rows_by_id(session: Session, ids: list[int]) -> list[dict]:
@@ -238,7 +313,8 @@ def visible_instances(session: Session, user: User, filters: CaseFilters | None 
     page_ids, count = list_statements(session, user, filters, now)
     items = rows_by_id(session, list(session.scalars(page_ids).all()))
     add_open_tasks(session, items, now)
-    return Page(items, session.scalar(count) or 0, filters.page, filters.per_page)
+    total, capped = count_of(session, count)
+    return Page(items, total, filters.page, filters.per_page, total_capped=capped)
 
 
 def iter_cases(session: Session, user: User, filters: CaseFilters, limit: int = MAX_EXPORT) -> Iterator[dict]:
@@ -247,8 +323,8 @@ def iter_cases(session: Session, user: User, filters: CaseFilters, limit: int = 
     stays flat and no OFFSET walks the table again for each batch."""
     filters.clamp()
     now = clock.now()
-    page_ids, _count = list_statements(session, user, filters, now)
-    ids = list(dict.fromkeys(session.scalars(page_ids.offset(None).limit(limit)).all()))
+    page_ids, _count = list_statements(session, user, filters, now, export=limit)
+    ids = list(dict.fromkeys(session.scalars(page_ids).all()))
 
     def batches() -> Iterator[dict]:
         for start in range(0, len(ids), EXPORT_BATCH):
@@ -294,12 +370,14 @@ def unit_choices(session: Session, user: User) -> list[dict]:
 
 
 def people_choices(session: Session, user: User, limit: int = 500) -> list[dict]:
-    """People holding a role in the supervised units (for the holder filter's suggestions)."""
+    """People holding a role in the supervised units (for the holder filter's suggestions): the first `limit` by
+    username, read along the username index with a membership check each — not every member sorted."""
     unit_ids = scope.supervised_unit_ids(session, user)
-    stmt = select(User.username, User.name).join(Membership, Membership.user_id == User.id).distinct()
+    member = exists().where(Membership.user_id == User.id)
     if unit_ids is not None:
-        stmt = stmt.where(Membership.unit_id.in_(unit_ids or [-1]))
-    rows = session.execute(stmt.order_by(User.username).limit(limit)).all()
+        member = member.where(Membership.unit_id.in_(unit_ids or [-1]))
+    rows = session.execute(select(User.username, User.name).where(member)
+                           .order_by(User.username).limit(limit)).all()
     return [{"username": u, "name": n} for u, n in rows]
 
 

@@ -184,13 +184,66 @@ def audit_verify(as_json: bool) -> None:
     sys.exit(EXIT_REFUSED if bad else 0)
 
 
-@main.command(help="Benchmark: engine floor vs. Jiandu's step in-process and over HTTP; ends with one JSON line.")
+def _sizes(value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sorted({int(part.replace("_", "")) for part in value.split(",") if part.strip()}))
+    except ValueError:
+        raise click.BadParameter("a comma-separated list of open-task counts, e.g. 10000,100000,1000000") from None
+    if not sizes or sizes[0] <= 0:
+        raise click.BadParameter("at least one positive size")
+    return sizes
+
+
+SIZES_HELP = "Open-task counts to measure at, comma-separated (default 10000,100000,1000000)."
+
+
+@main.command(help="Benchmark: engine floor vs. Jiandu's step in-process and over HTTP; ends with one JSON line. "
+                   "With --scale, also the inboxes, case list and dashboard at 10k, 100k and 1M open tasks.")
 @click.option("--quick", is_flag=True, help="About a minute: fewer runs, a 100-iteration loop.")
 @click.option("--database-url", default=None, help="An empty database to run against (default: a temporary SQLite file).")
 @click.option("--no-http", is_flag=True, help="Skip the HTTP leg (no gunicorn).")
-def bench(quick: bool, database_url: str | None, no_http: bool) -> None:
+@click.option("--throughput", is_flag=True,
+              help="Also measure completions per second with 1 and 2 gunicorn workers (4 concurrent clients).")
+@click.option("--scale", is_flag=True, help="Also run the scale benchmark (seeds up to a million open tasks: minutes).")
+@click.option("--sizes", default="10000,100000,1000000", show_default=False, help=SIZES_HELP)
+def bench(quick: bool, database_url: str | None, no_http: bool, throughput: bool, scale: bool, sizes: str) -> None:
     from .bench.run import run
-    run(database_url=database_url, quick=quick, http=not no_http, out=click.echo)
+    run(database_url=database_url, quick=quick, http=not no_http, throughput=throughput and not no_http,
+        out=click.echo, scale_sizes=_sizes(sizes) if scale else None)
+
+
+@main.command(name="bench-scale", help="The scale benchmark alone: seeds a database in stages (10k, 100k, 1M open "
+                                       "tasks), measures p50/p95 of the todo inbox, the group queue, the case list "
+                                       "and the dashboard at each, prints a table and ends with one JSON line.")
+@click.option("--database-url", default=None,
+              help="An empty database to grow (default: a temporary SQLite file, removed afterwards).")
+@click.option("--sizes", default="10000,100000,1000000", help=SIZES_HELP)
+@click.option("--runs", default=200, show_default=True, type=int, help="Timed calls per query and size.")
+def bench_scale(database_url: str | None, sizes: str, runs: int) -> None:
+    from .bench.scale import run_scale
+    run_scale(database_url=database_url, sizes=_sizes(sizes), runs=runs, out=click.echo)
+
+
+@main.command(name="bench-seed", help="Fill a database quickly with realistic rows: the demo organisation plus "
+                                      "generated districts and departments, USERS generated people, INSTANCES more "
+                                      "cases of the shipped processes with their task rows. Appends; repeatable.")
+@click.option("--users", type=int, required=True, help="Generated people in total (existing ones count).")
+@click.option("--instances", type=int, required=True, help="Cases to add.")
+@click.option("--database-url", default=None, help="Default: JIANDU_DATABASE_URL.")
+@click.option("--seed", "rng_seed", type=int, default=6, show_default=True, help="Random seed.")
+def bench_seed(users: int, instances: int, database_url: str | None, rng_seed: int) -> None:
+    import time
+    from .bench import seed as seeding
+    from .config import Settings
+    jd = Jiandu(Settings.from_env(database_url=database_url)) if database_url else _service()
+    started = time.perf_counter()
+    try:
+        seeding.prepare(jd)
+        counts = seeding.seed(jd, users=users, instances=instances, rng_seed=rng_seed)
+    finally:
+        jd.close()
+    counts["seconds"] = round(time.perf_counter() - started, 1)
+    click.echo(json.dumps(counts, ensure_ascii=False))
 
 
 if __name__ == "__main__":

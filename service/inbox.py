@@ -20,6 +20,9 @@ from .models import HumanTask, InstanceCC, ProcessDefinition, ProcessInstance, T
 VIEWS = ("todo", "done", "started", "cc")
 DUE_SOON = timedelta(days=2)
 MAX_PER_PAGE = 100
+# Lists count at most this many rows: past it the total says "10,000+" (`total_capped`), so a count never reads a
+# whole table — a person's or a supervisor's list costs the same at a million cases as at ten thousand.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -28,13 +31,24 @@ class Page:
     total: int
     page: int
     per_page: int
+    total_capped: bool = False   # there are more than `total` (which is then COUNT_CAP)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
     def as_dict(self) -> dict:
-        return {"items": self.items, "total": self.total, "page": self.page, "per_page": self.per_page}
+        return {"items": self.items, "total": self.total, "total_capped": self.total_capped, "page": self.page,
+                "per_page": self.per_page}
+
+
+def capped_count(stmt):
+    """`SELECT count(*)` of at most COUNT_CAP + 1 rows of `stmt` (a SELECT of one column)."""
+    return select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())
+
+
+def total_of(counted: int) -> tuple[int, bool]:
+    return (COUNT_CAP, True) if counted > COUNT_CAP else (counted, False)
 
 
 @dataclass
@@ -55,14 +69,20 @@ class Query:
         return self
 
 
+def queue_ids(user_id):
+    """Unclaimed tasks in a group queue the user belongs to: read from the user's queue rows (which exist only while
+    the task is open), each task then found by its key — never from the far larger set of all unclaimed tasks."""
+    return select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id) \
+        .where(TaskCandidate.user_id == user_id, HumanTask.assignee_id.is_(None))
+
+
 def todo_ids(user_id):
     """Open tasks the user can act on now (`user_id` may be a bound parameter)."""
     return union_all(
         select(HumanTask.id).where(HumanTask.assignee_id == user_id, HumanTask.state == "open",
                                    HumanTask.delegate_id.is_(None)),
         select(HumanTask.id).where(HumanTask.delegate_id == user_id, HumanTask.state == "open"),
-        select(TaskCandidate.task_id).join(HumanTask, HumanTask.id == TaskCandidate.task_id)
-        .where(TaskCandidate.user_id == user_id, HumanTask.assignee_id.is_(None)),
+        queue_ids(user_id),
     )
 
 
@@ -78,6 +98,7 @@ _TASK_COLUMNS = (
 _USER = bindparam("user")
 _VIEW_WHERE = {
     "todo": HumanTask.id.in_(todo_ids(_USER)),
+    "queue": HumanTask.id.in_(queue_ids(_USER)),
     "done": and_(HumanTask.completed_by_id == _USER, HumanTask.state == "completed"),
 }
 TASK_SORTS = {"created_at": HumanTask.created_at, "due_at": HumanTask.due_at, "name": HumanTask.name,
@@ -122,9 +143,9 @@ def _task_statements(view: str, sort: str, order: str, has_q: bool, has_definiti
         .outerjoin(_ASSIGNEE, _ASSIGNEE.id == HumanTask.assignee_id) \
         .outerjoin(_COMPLETER, _COMPLETER.id == HumanTask.completed_by_id) \
         .where(where)
-    count = select(func.count()).select_from(HumanTask) \
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(where)
+    count = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(where)
     page, count = _filtered(page, has_q, has_definition, overdue), _filtered(count, has_q, has_definition, overdue)
+    count = capped_count(count)
     column = TASK_SORTS[sort]
     ordering = column.asc() if order == "asc" else column.desc()
     orderings = (HumanTask.due_at.is_(None), ordering) if column is HumanTask.due_at else (ordering,)
@@ -146,13 +167,18 @@ def _page_of_tasks(session: Session, view: str, user: User, query: Query, defaul
     if query.overdue:
         params["now"] = now
     conn = session.connection()
-    total = conn.execute(count_stmt, params).scalar() or 0
+    total, capped = total_of(conn.execute(count_stmt, params).scalar() or 0)
     rows = conn.execute(page_stmt, params).all()
-    return Page([task_item(row, now) for row in rows], total, query.page, query.per_page)
+    return Page([task_item(row, now) for row in rows], total, query.page, query.per_page, total_capped=capped)
 
 
 def todo(session: Session, user: User, query: Query | None = None) -> Page:
     return _page_of_tasks(session, "todo", user, query or Query(), "created_at")
+
+
+def queue(session: Session, user: User, query: Query | None = None) -> Page:
+    """The unclaimed tasks waiting in the group queues the user belongs to (a part of 待办)."""
+    return _page_of_tasks(session, "queue", user, query or Query(), "created_at")
 
 
 def done(session: Session, user: User, query: Query | None = None) -> Page:
@@ -185,7 +211,7 @@ def instance_select():
 def _page_of_instances(session: Session, base_where, query: Query) -> Page:
     query.clamp()
     stmt = instance_select().where(base_where)
-    count = select(func.count()).select_from(ProcessInstance).where(base_where)
+    count = select(ProcessInstance.id).where(base_where)
     if query.q:
         like = f"%{query.q}%"
         cond = or_(ProcessInstance.title.like(like), ProcessInstance.case_no.like(like))
@@ -197,7 +223,8 @@ def _page_of_instances(session: Session, base_where, query: Query) -> Page:
     ordering = column.asc() if query.order == "asc" else column.desc()
     rows = session.execute(stmt.order_by(ordering, ProcessInstance.id.desc())
                            .offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
-    return Page([instance_item(*row) for row in rows], session.scalar(count) or 0, query.page, query.per_page)
+    total, capped = total_of(session.scalar(capped_count(count)) or 0)
+    return Page([instance_item(*row) for row in rows], total, query.page, query.per_page, total_capped=capped)
 
 
 def started(session: Session, user: User, query: Query | None = None) -> Page:

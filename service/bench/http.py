@@ -33,7 +33,11 @@ class HttpDriver:
              "--log-level", "warning", "web:create_app()"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._tokens: dict[str, str] = {}
+        self._token_lock = __import__("threading").Lock()
         self._connection = self._wait_ready()
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def _wait_ready(self) -> http.client.HTTPConnection:
         deadline = time.monotonic() + 60
@@ -48,10 +52,11 @@ class HttpDriver:
         raise RuntimeError("gunicorn did not start: " + (self.process.stderr.read(2000).decode() if self.process.stderr else ""))
 
     def token(self, username: str) -> str:
-        if username not in self._tokens:
-            with self.jd.db.write() as session:
-                _, self._tokens[username] = org.create_token(session, org.user_by_name(session, username), "bench")
-        return self._tokens[username]
+        with self._token_lock:
+            if username not in self._tokens:
+                with self.jd.db.write() as session:
+                    _, self._tokens[username] = org.create_token(session, org.user_by_name(session, username), "bench")
+            return self._tokens[username]
 
     def call(self, method: str, path: str, username: str, body: dict | None = None) -> tuple[int, dict]:
         headers = {"Authorization": f"Bearer {self.token(username)}", "Content-Type": "application/json"}
@@ -60,7 +65,7 @@ class HttpDriver:
             self._connection.request(method, path, body=payload, headers=headers)
             response = self._connection.getresponse()
         except (http.client.HTTPException, OSError):  # the server closed the keep-alive connection: reconnect
-            self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self._connection = self.connect()
             self._connection.request(method, path, body=payload, headers=headers)
             response = self._connection.getresponse()
         return response.status, json.loads(response.read() or b"{}")

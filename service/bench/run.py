@@ -187,7 +187,8 @@ def loop_growth(bench: Bench, iterations: int, out) -> float:
     return round(ratio, 2)
 
 
-def run(database_url: str | None = None, quick: bool = False, http: bool = True, out=print) -> dict:
+def run(database_url: str | None = None, quick: bool = False, http: bool = True, throughput: bool = False,
+        out=print, scale_sizes: tuple[int, ...] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="jiandu-bench-") as tmp:
         workdir = Path(tmp)
         jd = prepare(database_url, workdir)
@@ -209,6 +210,12 @@ def run(database_url: str | None = None, quick: bool = False, http: bool = True,
                         m.http.extend(server.walk(bench, scenario))
                 results[scenario.key] = report(out, title, m, pct(m.floor, 0.5))
             loop_ratio = loop_growth(bench, 100 if quick else 500, out)
+            rates = {}
+            if throughput:
+                from .throughput import measure
+                out("\n== throughput (4 clients, linear process over HTTP)")
+                for workers in (1, 2):
+                    rates[workers] = measure(bench, workdir, workers, seconds=8 if quick else 20, out=out)
         finally:
             if server is not None:
                 server.close()
@@ -227,7 +234,14 @@ def run(database_url: str | None = None, quick: bool = False, http: bool = True,
         "loop_500_over_1": loop_ratio if not quick else None,
         "loop_100_over_1": loop_ratio if quick else None,
         "inbox_1m_over_10k": None,
+        "completions_per_s_1_worker": rates.get(1),
+        "completions_per_s_2_workers": rates.get(2),
         "database": "postgresql" if database_url and database_url.startswith("postgresql") else "sqlite",
     }
+    if scale_sizes:  # inboxes, case list and dashboard at 10k / 100k / 1M open tasks (service.bench.scale)
+        from .scale import run_scale
+        scaled = run_scale(database_url=database_url, sizes=scale_sizes, out=out, emit_json=False)
+        summary.update({key: value for key, value in scaled.items() if key.endswith("_1m_over_10k")},
+                       scale_p95_ms=scaled["scale_p95_ms"])
     out(json.dumps(summary, ensure_ascii=False))
     return summary

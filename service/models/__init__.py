@@ -5,6 +5,7 @@ from .definitions import ProcessDefinition, FormVersion, DefinitionDraft
 from .instances import ProcessInstance, HumanTask, TaskCandidate, InstanceProblem, InstanceCC, ScheduledStart, TaskHistory
 from .audit import AuditEvent, AuditHead
 from .activity import Notification, Comment, Attachment, Urge
+from .counters import CaseCount, OpenTaskCount
 from . import operations as _operations  # noqa: F401  (the mail index, migration 0002)
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "ProcessInstance", "HumanTask", "TaskCandidate", "InstanceProblem", "InstanceCC", "ScheduledStart", "TaskHistory",
     "AuditEvent", "AuditHead",
     "Notification", "Comment", "Attachment", "Urge",
+    "CaseCount", "OpenTaskCount",
 ]

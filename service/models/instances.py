@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -25,7 +25,14 @@ class ProcessInstance(Base):
         Index("ix_instance_started", "started_at", "id"),
         Index("ix_instance_unit_started", "unit_id", "started_at"),
         Index("ix_instance_unit_key_started", "unit_id", "definition_key", "started_at"),
-        Index("ix_instance_status_ended", "status", "ended_at"),
+        # Dashboard (issue 8, migration 0006): the newest completions in a window, read from the index alone.
+        Index("ix_instance_status_ended", "status", "ended_at", "unit_id", "definition_key", "started_at"),
+        # The overdue filter (issue 8, migration 0006): only the cases with a task marked late, newest first, and
+        # per unit for counting them.
+        Index("ix_instance_late", "started_at", "id", "unit_id", sqlite_where=text("late_tasks > 0"),
+              postgresql_where=text("late_tasks > 0")),
+        Index("ix_instance_late_unit", "unit_id", "started_at", "late_tasks", sqlite_where=text("late_tasks > 0"),
+              postgresql_where=text("late_tasks > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +54,10 @@ class ProcessInstance(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # The names of the open steps, kept for lists ("where it stands") without a join.
     current_steps: Mapped[str] = mapped_column(String(500), default="")
+    # How many of its open tasks the worker has marked overdue (escalated_at set). Kept by the database trigger on
+    # human_tasks (migration 0006) — never written by the application — so the overdue filter can walk the cases
+    # that have one instead of every open task (see service.counters).
+    late_tasks: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class HumanTask(Base):
@@ -58,14 +69,32 @@ class HumanTask(Base):
         Index("ix_task_instance_state", "instance_id", "state"),
         Index("ix_task_instance_spiff", "instance_id", "spiff_task_id"),
         Index("ix_task_completed_by", "completed_by_id", "completed_at"),
-        Index("ix_task_state_due", "state", "due_at"),
         Index("ix_task_unit_state", "unit_id", "state"),
         # Supervision (issue 6, migration 0004): overdue and current-step filters answered from the index alone,
         # the heatmap per process and step, and completed tasks by time for the dashboard's durations.
         Index("ix_task_open_due", "state", "due_at", "unit_id", "instance_id"),
         Index("ix_task_state_element", "state", "element_id", "unit_id", "instance_id"),
         Index("ix_task_key_state_element", "definition_key", "state", "element_id"),
-        Index("ix_task_state_completed", "state", "completed_at"),
+        # Dashboard and worker (issue 8, migration 0006): the newest completed steps in a window from the index
+        # alone; open tasks past their deadline that the worker has not yet marked (escalated_at), and marked
+        # ones whose deadline moved later — the two small corrections to the dashboard's late-task counters —
+        # and tasks not yet reminded, so each worker pass follows the unmarked few rather than every late task.
+        # They replace (state, due_at), which ix_task_open_due already begins with.
+        Index("ix_task_state_completed", "state", "completed_at", "unit_id", "definition_key", "element_id",
+              "created_at"),
+        Index("ix_task_unmarked_due", "state", "due_at", sqlite_where=text("escalated_at IS NULL"),
+              postgresql_where=text("escalated_at IS NULL")),
+        Index("ix_task_marked_due", "state", "due_at", sqlite_where=text("escalated_at IS NOT NULL"),
+              postgresql_where=text("escalated_at IS NOT NULL")),
+        Index("ix_task_unreminded_due", "state", "due_at", sqlite_where=text("reminded_at IS NULL"),
+              postgresql_where=text("reminded_at IS NULL")),
+        # Delegations and proxies are rare: over the few rows that have one, the index is small and, unlike an
+        # index full of NULLs, its statistics tell SQLite's planner that a lookup by person is selective.
+        Index("ix_task_delegate", "delegate_id", "state", sqlite_where=text("delegate_id IS NOT NULL"),
+              postgresql_where=text("delegate_id IS NOT NULL")),
+        Index("ix_task_original_assignee", "original_assignee_id",
+              sqlite_where=text("original_assignee_id IS NOT NULL"),
+              postgresql_where=text("original_assignee_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +109,7 @@ class HumanTask(Base):
     state: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # When a proxy (代理) or transfer moved the task, whom it was first meant for.
-    original_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    original_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The assignment as written (expression) and as shown ("办公室 · 示例区委").
     assignment: Mapped[str] = mapped_column(String(300), default="")
     queue_label: Mapped[str] = mapped_column(String(300), default="")
@@ -93,7 +122,7 @@ class HumanTask(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     data: Mapped[dict | None]
     # 委派: the user asked to work on it; their input comes back to the holder.
-    delegate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    delegate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     delegate_data: Mapped[dict | None]
     escalated_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]

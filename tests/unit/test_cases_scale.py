@@ -17,14 +17,16 @@ import re
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, select, text
 
-from service import cases, clock, dashboard
+from service import cases, clock, dashboard, inbox
 from service.cases import CaseFilters
-from tests.scale_seed import seed, unseed
+from service.bench.seed import seed, unseed
+from service.models import TaskCandidate, User
 from tests.support import FIXTURES, deploy, user
 
 CASES = 100_000
+USERS = 540  # about a hundred open tasks each, queues included
 BIG_TABLES = ("process_instances", "human_tasks", "task_candidates")
 PG_RANDOM_PAGE_COST = 1.1
 FILTERS = {
@@ -54,7 +56,7 @@ def many(jd):
     deploy(jd, "core_flow.bpmn", "core_draft.form", "core_approve.form", _copy_of_core_flow("flow_b"),
            _copy_of_core_flow("flow_c"), actor="owner")
     started = time.perf_counter()
-    counts = seed(jd, CASES, now=clock.now(), definition_keys=("core_flow", "flow_b", "flow_c"))
+    counts = seed(jd, users=USERS, instances=CASES, now=clock.now(), definition_keys=("core_flow", "flow_b", "flow_c"))
     if jd.db.engine.dialect.name == "postgresql":  # what autovacuum would have done after a bulk load
         with jd.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for table in BIG_TABLES:
@@ -119,3 +121,63 @@ def test_the_case_list_uses_indexes_at_100000_cases(many):
                                                                                         unit="east"))
     assert 0 < mine.total < CASES and sibling.total == 0
     assert all(item["unit"].startswith("示例区") for item in mine.items), {item["unit"] for item in mine.items}
+
+    check_inboxes_and_dashboard(jd)
+
+
+def captured_plans(jd, call) -> list[tuple[str, list[str]]]:
+    """Every statement `call(session)` runs, with its plan (same parameters)."""
+    statements = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+    event.listen(jd.db.engine, "before_cursor_execute", grab)
+    try:
+        with jd.db.read() as session:
+            call(session)
+    finally:
+        event.remove(jd.db.engine, "before_cursor_execute", grab)
+    found = []
+    with jd.db.read() as session:
+        conn = session.connection()
+        sqlite = conn.dialect.name == "sqlite"
+        if not sqlite:
+            conn.exec_driver_sql(f"SET LOCAL random_page_cost = {PG_RANDOM_PAGE_COST}")
+        for statement, parameters in statements:
+            rows = conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement,
+                                        parameters).all()
+            found.append((statement, [row[-1] if sqlite else row[0] for row in rows]))
+    return found
+
+
+def check_inboxes_and_dashboard(jd):
+    """Issue 8's queries at this size: a person's 待办 and group queue, page and (capped) count, and every statement
+    of the dashboard, for a supervisor and for an admin — no full scan; the dashboard's samples walk their covering
+    indexes, its overdue corrections and the overdue list's arms read the partial indexes."""
+    with jd.db.read() as session:
+        person = session.scalar(select(User).where(User.id == select(TaskCandidate.user_id).join(
+            User, User.id == TaskCandidate.user_id).where(User.username.startswith("gen")).limit(1)
+            .scalar_subquery()))
+        supervisor, admin = user(jd, "supervisor"), user(jd, "admin")
+    calls = {
+        "todo": lambda session: inbox.todo(session, person),
+        "queue": lambda session: inbox.queue(session, person),
+        "overdue list": lambda session: cases.visible_instances(session, supervisor,
+                                                                CaseFilters(scope="supervised", overdue=True)),
+        "dashboard": lambda session: dashboard.figures(session, supervisor),
+        "dashboard for an admin": lambda session: dashboard.figures(session, admin),
+    }
+    used: dict[str, str] = {}
+    for name, call in calls.items():
+        plans = captured_plans(jd, call)
+        assert plans, name
+        for statement, lines in plans:
+            assert not full_scans(lines), (name, statement, "\n".join(lines))
+        used[name] = "\n".join(line for _statement, lines in plans for line in lines)
+    with jd.db.read() as session:
+        assert inbox.queue(session, person).total > 0
+    for index in ("ix_task_state_completed", "ix_instance_status_ended", "ix_task_unmarked_due", "ix_task_marked_due"):
+        assert index in used["dashboard"] and index in used["dashboard for an admin"], index
+    assert "ix_instance_late" in used["overdue list"]
+

@@ -41,7 +41,10 @@ def obj(required: list[str] | None = None, description: str | None = None, **pro
 
 
 def page_of(item: dict, **extra) -> dict:
-    return obj(["items", "total", "page"], items=arr(item), total=INT, page=INT, per_page=INT, **extra)
+    return obj(["items", "total", "page"], items=arr(item), total=INT, page=INT, per_page=INT,
+               total_capped={**BOOL, "description": "true when counting stopped at 10,000 rows: there are more than "
+                                                    "`total` (shown as \"more than 10,000\"); false or absent: "
+                                                    "`total` is exact"}, **extra)
 
 
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC, with offset"}
@@ -612,8 +615,9 @@ SCHEMAS.update({
     "Dashboard": obj(
         ["totals", "by_status", "by_unit", "overdue_by_unit", "overdue_by_step", "step_durations",
          "process_durations", "trend"],
-        description="Figures over the caller's supervised units. Averages are SQL aggregates over the window "
-                    "(`days`); 90th percentiles are computed over the newest 20,000 completions in it.",
+        description="Figures over the caller's supervised units. Counts (totals, by status, unit and step, the "
+                    "weekly trend) are exact. Durations (average, 90th percentile, `count`) describe a sample: the "
+                    "newest completions within the window (`days`), at most `durations_sample.max` of them.",
         generated_at=TIME, filters=OBJ,
         totals=obj(["cases", "running", "open_tasks", "overdue_tasks", "overdue_cases"], cases=INT, running=INT,
                    open_tasks=INT, overdue_tasks=INT, overdue_cases=INT),
@@ -625,6 +629,8 @@ SCHEMAS.update({
         step_durations=arr(obj(["definition", "element_id", "count"], definition=STR, definition_name=STR,
                                element_id=STR, name=STR, **_DURATION, **_FIGURE_LINK)),
         process_durations=arr(obj(["definition", "count"], definition=STR, name=STR, **_DURATION, **_FIGURE_LINK)),
+        durations_sample=obj(["max", "days", "steps", "processes"], max=INT, days=INT, steps=INT, processes=INT,
+                             capped=BOOL, description="how many completions the durations were computed from"),
         trend=arr(obj(["week", "started", "completed"], week={"type": "string", "format": "date",
                                                                 "description": "Monday (Asia/Shanghai)"},
                       started=INT, completed=INT, **_FIGURE_LINK)),
