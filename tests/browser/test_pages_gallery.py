@@ -96,3 +96,78 @@ def test_deadlines_in_the_inbox(jd, sign_in, artifacts):
     expect(page.locator("table.grid tbody tr").first).to_contain_text("已超期的案件")
     page.screenshot(path=str(artifacts / "inbox-deadlines.png"), full_page=True)
     assert not person.errors, person.errors
+
+
+# -- every page, as three people, in both languages, at a desktop and a phone width -----------------------------------
+
+VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+LANGUAGES = ("zh_CN", "en")
+
+
+# The outermost elements that stick out of the window on the right (not clipped by a scrolling ancestor).
+WIDE_ELEMENTS = """() => {
+  const limit = window.innerWidth, found = [];
+  const clipped = (el) => { for (let p = el.parentElement; p; p = p.parentElement) {
+    const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
+    return false; };
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > limit + 1 && !clipped(el) && !found.some((f) => f.contains(el))) found.push(el);
+  }
+  return found.slice(0, 5).map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+    + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+}"""
+
+
+def _gallery_pages(username: str, scenes) -> list[tuple[str, str]]:
+    common = [("inbox", "/"), ("done", "/inbox/done"), ("start", "/start?key=major_decision"),
+              ("instance", f"/instances/{scenes.meeting}"), ("profile", "/profile"), ("proxy", "/me/proxy"),
+              ("notifications", "/notifications")]
+    own = {
+        "yangfan": [("task", f"/tasks/{scenes.draft_task}"), ("instance-draft", f"/instances/{scenes.draft}")],
+        "lijianguo": [("task-secretary", f"/tasks/{scenes.secretary_task}"),
+                      ("instance-secretary", f"/instances/{scenes.secretary}")],
+        "supervisor": [("task-member", f"/tasks/{scenes.zhangwei_task}"), ("cases", "/cases"),
+                       ("case", f"/cases/{scenes.meeting}"), ("record", f"/cases/{scenes.meeting}/record"),
+                       ("dashboard", "/dashboard"), ("problems", "/problems"),
+                       ("heatmap", "/processes/major_decision/heatmap")],
+    }
+    return common + own[username]
+
+
+def _settle(page) -> None:
+    """Wait until what the page draws by script (form, diagram, charts) is drawn."""
+    if page.locator("#task-form, #start-form-host").count():
+        page.wait_for_selector("body[data-form-ready='1']")
+    if page.locator("#diagram").count():
+        page.wait_for_selector("#diagram[data-state]")
+    if page.locator("#chart-status").count():
+        page.wait_for_selector("html[data-charts]")
+
+
+@pytest.mark.parametrize("username", ["yangfan", "lijianguo", "supervisor"])
+def test_gallery(jd, sign_in, artifacts, username):
+    """Each page of the person's day, in Chinese and English, 1400×900 and 390×844: no script error, nothing wider
+    than the window (a wide table scrolls inside its card). Screenshots: test-artifacts/gallery/."""
+    from tests.browser import scenes as scene_data
+
+    scenes = scene_data.build(jd)
+    folder = artifacts / "gallery"
+    folder.mkdir(exist_ok=True)
+    person = sign_in(username)
+    page = person.page
+    too_wide = []
+    for lang in LANGUAGES:
+        page.goto(f"/?lang={lang}")
+        for size, viewport in VIEWPORTS.items():
+            page.set_viewport_size(viewport)
+            for name, path in _gallery_pages(username, scenes):
+                page.goto(path)
+                _settle(page)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > viewport["width"]:
+                    too_wide.append(f"{lang} {size} {name} ({path}): {width}px: {page.evaluate(WIDE_ELEMENTS)}")
+                page.screenshot(path=str(folder / f"{username}-{lang}-{size}-{name}.png"), full_page=True)
+    assert not person.errors, person.errors
+    assert not too_wide, "wider than the window:\n" + "\n".join(too_wide)

@@ -16,6 +16,7 @@ Every POST needs the CSRF token (form field `csrf_token` or header `X-CSRFToken`
 from __future__ import annotations
 
 from flask import Flask
+from jinja2 import pass_context
 
 from . import common, inbox as inbox_views, instances, notifications, profile, start, tasks
 
@@ -31,10 +32,21 @@ def register(app: Flask) -> None:
     app.context_processor(common.header_context)
     app.jinja_env.globals["validation_messages"] = common.validation_messages
     app.jinja_env.filters.update(
-        tr=common.translate,
-        due_hint=common.due_hint,
+        tr=at_render(common.translate),
+        due_hint=at_render(common.due_hint),
         due_class=common.due_class,
-        holder=common.holder_text,
-        status_label=lambda s: common.translate(common.STATUS_LABELS.get(s, s)),
-        task_state_label=lambda s: common.translate(common.TASK_STATE_LABELS.get(s, s)),
+        holder=at_render(common.holder_text),
+        status_label=at_render(lambda s: common.translate(common.STATUS_LABELS.get(s, s))),
+        task_state_label=at_render(lambda s: common.translate(common.TASK_STATE_LABELS.get(s, s))),
     )
+
+
+def at_render(function):
+    """A filter that Jinja runs each time the page renders. Jinja folds a plain filter applied to a literal
+    (`'进行中' | tr`) into the compiled template, in the language of whichever page compiled it first; one that
+    takes the template context is never folded."""
+    @pass_context
+    def run(_context, value, *args, **kwargs):
+        return function(value, *args, **kwargs)
+    run.__name__ = getattr(function, "__name__", "filter")
+    return run

@@ -144,6 +144,16 @@ def user_names(usernames) -> dict[str, str]:
     return dict(read_session().execute(select(User.username, User.name).where(User.username.in_(wanted))).all())
 
 
+def name_items(*groups) -> None:
+    """A per-member task (one of a multi-instance step) carries its member's username as its item (`mi_item`):
+    sets `mi_label` on every row to the person's name, with one query for all the rows of a page. An item that is
+    no username (a problem's title, a number) is shown as it is."""
+    rows = [row for group in groups for row in (group or []) if isinstance(row, dict) and row.get("mi_item")]
+    names = user_names(row["mi_item"] for row in rows)
+    for row in rows:
+        row["mi_label"] = names.get(row["mi_item"], row["mi_item"])
+
+
 def due_hint(due: datetime | None, state: str = "open") -> str:
     """A short relative phrase for a deadline: 已超期 3 天 / 剩余 5 小时 / 剩余 2 天."""
     if due is None or state != "open":
@@ -235,12 +245,13 @@ def timeline_entries(timeline: list[dict], limit: int | None = None) -> list[dic
     """Audit events as sentences a person reads ("杨帆 办理了“起草事项”"), newest last."""
     events = timeline[-limit:] if limit else timeline
     people = set()
-    for event in events:
+    for event in events:  # everyone the sentences name, in one query
         people.add(event.get("actor"))
         payload = event.get("payload") or {}
-        people.add(payload.get("assignee"))
-        people.update(payload.get("candidates") or [])
-    names = user_names(p for p in people if p and p != "system")
+        people.update(payload.get(key) for key in _PERSON_KEYS)
+        for key in ("candidates", "users"):
+            people.update(payload.get(key) or [])
+    names = user_names(p for p in people if isinstance(p, str) and p and p != "system")
     result = []
     for event in events:
         payload = event.get("payload") or {}
@@ -253,9 +264,11 @@ def timeline_entries(timeline: list[dict], limit: int | None = None) -> list[dic
     return result
 
 
+_PERSON_KEYS = ("assignee", "to", "from", "user", "to_user", "deputy")
 _TONES = {"task.completed": "done", "instance.completed": "done", "task.overdue": "bad", "instance.error": "bad",
           "instance.cancelled": "muted", "task.cancelled": "muted", "instance.started": "start",
-          "task.created": "open", "record.sealed": "seal"}
+          "task.created": "open", "record.sealed": "seal", "task.urged": "urge", "comment.added": "comment",
+          "task.sent_back": "bad", "instance.withdrawn": "muted", "task.withdrawn": "muted"}
 
 
 def _sentence(kind: str, actor: str, payload: dict, names: dict[str, str]) -> str:
@@ -300,8 +313,58 @@ def _sentence(kind: str, actor: str, payload: dict, names: dict[str, str]) -> st
         return _("定时器到期，流程继续")
     if kind == "record.sealed":
         return _sealed_sentence(actor, payload)
+    if kind == "task.urged":
+        return _("%(actor)s 催办%(task)s：%(message)s", actor=actor, task=_quoted(name),
+                 message=translate(payload.get("message")) or _("请尽快办理"))
+    if kind == "task.assignment_retried":  # a supervisor's 重新分配 of a step that had nobody to hold it
+        if payload.get("problems"):
+            return _("%(actor)s 重新分配“%(task)s”，仍未找到办理人", actor=actor, task=name)
+        return _("%(actor)s 重新分配“%(task)s”", actor=actor, task=name)
+    admin = _admin_sentence(kind, actor, payload, names)
+    if admin:
+        return admin
     from .task_actions import sentence  # issue 7: transfer, delegate, send back, withdraw, comments, ...
     return sentence(kind, actor, payload, names) or _("%(actor)s：%(kind)s", actor=actor, kind=kind)
+
+
+def _admin_sentence(kind: str, actor: str, payload: dict, names: dict[str, str]) -> str | None:
+    """Events outside any case (the organisation, tokens, deployments, proxies, sign-ins): worded for the audit
+    log all the same."""
+    if kind == "org.imported":
+        return _("%(actor)s 导入了组织架构", actor=actor)
+    if kind == "token.created":
+        return _("%(actor)s 创建了 API 令牌“%(name)s”", actor=actor, name=payload.get("name") or "")
+    if kind == "token.revoked":
+        return _("%(actor)s 吊销了一个 API 令牌", actor=actor)
+    if kind == "definition.deployed":
+        if payload.get("rollback_of"):
+            return _("%(actor)s 将流程 %(key)s 回滚到第 %(old)s 版（发布为第 %(version)s 版）", actor=actor,
+                     key=payload.get("key") or "", old=payload["rollback_of"], version=payload.get("version") or "")
+        return _("%(actor)s 部署了流程 %(key)s 第 %(version)s 版", actor=actor, key=payload.get("key") or "",
+                 version=payload.get("version") or "")
+    if kind == "definition.imported":
+        return _("%(actor)s 导入了流程 %(key)s（%(file)s）", actor=actor, key=payload.get("key") or "",
+                 file=payload.get("file") or "")
+    if kind == "form.deployed":
+        return _("%(actor)s 部署了表单 %(form)s 第 %(version)s 版", actor=actor, form=payload.get("form") or "",
+                 version=payload.get("version") or "")
+    if kind == "proxy.set":
+        deputy = payload.get("deputy") or ""
+        return _("%(actor)s 设置代理人 %(deputy)s（%(from)s 至 %(to)s）", actor=actor,
+                 deputy=names.get(deputy, deputy), **{"from": _iso_local(payload.get("from")),
+                                                      "to": _iso_local(payload.get("to"))})
+    if kind == "proxy.revoked":
+        return _("%(actor)s 取消了代理", actor=actor)
+    if kind == "user.login":
+        return _("%(actor)s 登录", actor=actor)
+    return None
+
+
+def _iso_local(value) -> str:
+    try:
+        return clock.local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(value or "")
 
 
 def _sealed_sentence(actor: str, payload: dict) -> str:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from service import definitions, inbox as inbox_service
 
 from ..db import read_session
-from .common import PER_PAGE_CHOICES, list_query
+from .common import PER_PAGE_CHOICES, list_query, name_items
 
 bp = Blueprint("inbox", __name__)
 
@@ -40,6 +40,7 @@ def _render(name: str):
     query = list_query()
     session = read_session()
     page = inbox_service.view(session, current_user.row, name, query)
+    name_items(page.items)
     counts = inbox_service.counts(session, current_user.row)
     processes = [(d.key, d.name) for d in definitions.latest_definitions(session)]
     columns = {"todo": TASK_COLUMNS, "done": DONE_COLUMNS}.get(name, INSTANCE_COLUMNS)

@@ -19,7 +19,7 @@ from service import access, audit, details, records
 from service.models import ProcessDefinition
 
 from ..db import read_session
-from .common import N_, timeline_entries, translate, user_names
+from .common import N_, name_items, timeline_entries, translate, user_names
 
 bp = Blueprint("instances", __name__)
 
@@ -28,6 +28,7 @@ bp = Blueprint("instances", __name__)
 @login_required
 def show(instance_id: int):
     case = details.instance_detail(read_session(), current_user.row, instance_id)
+    name_items(case["open_tasks"], case["completed_tasks"], case["cancelled_tasks"])
     return render_template("instance.html", case=case, timeline=timeline_entries(case["timeline"]),
                            sealed=sealed_records(case))
 

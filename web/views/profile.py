@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service import org
 from service.models import ApiToken, Unit
+from service.operations import proxies
 
 from ..db import read_session, write
 from .common import role_label
@@ -54,4 +55,4 @@ def _render(**extra):
     tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == current_user.row.id)
                              .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())).all()
     return render_template("profile.html", profile=profile, memberships=memberships, supervised=supervised,
-                           tokens=tokens, **extra)
+                           tokens=tokens, proxy=proxies.current(session, current_user.row), **extra)

@@ -24,7 +24,7 @@ from service.models import HumanTask
 from service.models.instances import INSTANCE_STATUSES
 
 from ..db import read_session, write
-from .common import PER_PAGE_CHOICES, timeline_entries, translate
+from .common import PER_PAGE_CHOICES, name_items, timeline_entries, translate
 from .supervision_common import SORTS, bp, case_filters, filter_args, list_url, supervisor_required
 
 
@@ -44,6 +44,7 @@ def cases_list():
     except ValidationFailed as err:
         error = translate(err.message) + "：" + "；".join(translate(str(v)) for v in (err.details or {}).values())
         page = Page([], 0, 1, filters.per_page)
+    name_items(*(item.get("open_tasks") for item in page.items))
     return render_template(
         "cases.html", page=page, filters=filters, error=error, statuses=INSTANCE_STATUSES,
         units=cases.unit_choices(session, current_user.row), processes=cases.step_choices(session),
@@ -57,30 +58,17 @@ def cases_list():
 def case(instance_id: int):
     session = read_session()
     view = case_view.case_view(session, current_user.row, instance_id)
+    name_items(view["open_tasks"], view["cancelled_tasks"], view.get("opinions"))
     return render_template("cases_show.html", case=view, timeline=timeline_with_data(view),
                            attachment_url=attachment_url, problem_count=problems.problem_count(session, current_user.row))
 
 
 def timeline_with_data(view: dict) -> list[dict]:
     """The audit chain as sentences, each with its submitted data, sequence number and hash."""
-    entries = timeline_entries(view["timeline"])
+    entries = timeline_entries(view["timeline"])  # every kind is worded there (web/views/common.py)
     for entry, event in zip(entries, view["timeline"]):
         entry.update(seq=event["seq"], hash=event["hash"], fields=event.get("fields") or [])
-        entry["text"] = _sentence(event, entry)
     return entries
-
-
-def _sentence(event: dict, entry: dict) -> str:
-    payload = event.get("payload") or {}
-    if event["kind"] == "task.urged":
-        message = payload.get("message") or ""
-        return _("%(actor)s 催办“%(task)s”：%(message)s", actor=entry["actor"], task=payload.get("name", ""),
-                 message=message)
-    if event["kind"] == "task.assignment_retried":
-        if payload.get("problems"):
-            return _("%(actor)s 重新分配“%(task)s”，仍未找到办理人", actor=entry["actor"], task=payload.get("name", ""))
-        return _("%(actor)s 重新分配“%(task)s”", actor=entry["actor"], task=payload.get("name", ""))
-    return entry["text"]
 
 
 @bp.post("/cases/<int:instance_id>/tasks/<int:task_id>/urge")

@@ -22,7 +22,7 @@ from flask_login import current_user
 from service import case_view, cases, clock, exports
 
 from ..db import close_read, read_session, service
-from .common import STATUS_LABELS, holder_text, translate
+from .common import STATUS_LABELS, holder_text, name_items, translate
 from .supervision import timeline_with_data
 from .supervision_common import bp, case_filters, duration, supervisor_required
 
@@ -94,6 +94,7 @@ def export_xlsx():
 @supervisor_required
 def record(instance_id: int):
     view = case_view.case_view(read_session(), current_user.row, instance_id)
+    name_items(view.get("opinions"))
     return render_template("record.html", case=view, timeline=timeline_with_data(view),
                            printed_at=clock.now(), printed_by=current_user.name)
 
@@ -102,6 +103,7 @@ def record(instance_id: int):
 @supervisor_required
 def record_docx(instance_id: int):
     view = case_view.case_view(read_session(), current_user.row, instance_id)
+    name_items(view.get("opinions"))
     data = _docx(view, timeline_with_data(view))
     response = Response(data, mimetype=DOCX_TYPE)
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", view.get("case_no") or str(view["id"]))
@@ -135,7 +137,7 @@ def _docx(view: dict, timeline: list[dict]) -> bytes:
         doc.add_paragraph(_("没有提交的意见或数据。"))
     for opinion in view["opinions"]:
         head = doc.add_paragraph()
-        head.add_run(opinion["name"] + (f"（{opinion['mi_item']}）" if opinion.get("mi_item") else "")).bold = True
+        head.add_run(opinion["name"] + (f"（{opinion.get('mi_label') or opinion['mi_item']}）" if opinion.get("mi_item") else "")).bold = True
         head.add_run(f"　{opinion.get('by') or ''}　{_local(opinion['at'])}")
         for field in opinion["fields"]:
             _field(doc, field)

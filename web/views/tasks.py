@@ -16,7 +16,7 @@ from service.errors import ServiceError, ValidationFailed
 from service.models import User
 
 from ..db import read_session, write
-from .common import safe_target, timeline_entries, translate
+from .common import name_items, safe_target, timeline_entries, translate
 
 bp = Blueprint("tasks", __name__)
 TIMELINE_ON_TASK_PAGE = 8
@@ -30,6 +30,7 @@ def show(task_id: int):
     case = details.instance_detail(session, current_user.row, task["instance"]["id"])
     timeline = timeline_entries(case["timeline"], TIMELINE_ON_TASK_PAGE)
     form_data = task["data"] if task["state"] == "open" else (task["submitted"] or {})
+    name_items([task], case["open_tasks"])
     return render_template("task.html", task=task, case=task["instance"], timeline=timeline,
                            timeline_total=len(case["timeline"]), form_data=form_data,
                            open_tasks=case["open_tasks"])
@@ -69,7 +70,7 @@ def _json_error(err: ServiceError):
 def _next_tasks(session, opened) -> list[dict]:
     """The steps the completion opened and who holds them (names, not usernames)."""
     ids = {t.assignee_id for t in opened if t.assignee_id}
-    usernames = {u for t in opened for u in (t.candidates or [])}
+    usernames = {u for t in opened for u in (t.candidates or [])} | {t.mi_item for t in opened if t.mi_item}
     by_id, by_username = {}, {}
     if ids or usernames:
         for uid, username, name in session.execute(select(User.id, User.username, User.name).where(
@@ -77,6 +78,7 @@ def _next_tasks(session, opened) -> list[dict]:
             by_id[uid], by_username[username] = name, name
     return [{
         "id": t.id, "name": t.name, "element_id": t.element_id, "mi_item": t.mi_item,
+        "mi_label": by_username.get(t.mi_item, t.mi_item) if t.mi_item else None,
         "assignee": by_id.get(t.assignee_id), "candidates": list(t.candidates or []),
         "candidate_names": [by_username.get(u, u) for u in t.candidates or []],
         "queue": t.queue_label or None, "due_at": t.due_at.isoformat() if t.due_at else None,

@@ -4,6 +4,8 @@
  * - Browser-side validation messages are shown in the page language, worded like the server's.
  * - showServerErrors(): the server's 422 `details` ({"summary": "...", "items[2].owner": "..."}) are put next to
  *   the fields they belong to, and listed in a summary box; what the person typed stays in the form.
+ * - trackSummary(): once shown, the summary box follows the person's corrections: a corrected field's line goes,
+ *   and the box closes with the last one.
  */
 (function () {
   'use strict';
@@ -80,7 +82,7 @@
       var label = fieldLabel(form, id);
       (function walk(value) {
         if (Array.isArray(value)) {
-          value.forEach(function (message) { problems.push({ label: label, message: message }); });
+          value.forEach(function (message) { problems.push({ label: label, message: message, field: id }); });
         } else if (value && typeof value === 'object') {
           Object.keys(value).forEach(function (k) { walk(value[k]); });
         }
@@ -106,13 +108,52 @@
       if (instance) {
         var indexes = instance.indexes ? Object.keys(instance.indexes).map(function (k) { return instance.indexes[k]; }) : [];
         setIn(errors, [instance.id].concat(indexes), [message]);
-        problems.push({ label: fieldLabel(form, instance.id), message: message });
+        problems.push({ label: fieldLabel(form, instance.id), message: message, field: instance.id });
       } else {
         problems.push({ label: key && form ? labelForPath(form, key) || key : '', message: message });
       }
     });
     if (form) { form._setState({ errors: errors }); }
     return problems;
+  }
+
+  /* The errors the form holds now, for the fields still on it (a field hidden by a condition takes its error
+     away with it). */
+  function currentProblems(form) {
+    var errors = (form._getState() || {}).errors || {};
+    var shown = {};
+    form.get('formFieldInstanceRegistry').getAll().forEach(function (instance) { shown[instance.id] = true; });
+    var live = {};
+    Object.keys(errors).forEach(function (id) { if (shown[id]) { live[id] = errors[id]; } });
+    return clientProblems(form, live);
+  }
+
+  /* Keeps the summary box in step with the form after it was shown: show(problems) lists them (the ones without
+     a `field` are kept as they are until the next show or stop, since no field can correct them); every change
+     of the form then lists what is still wrong, and hides the box when nothing is. */
+  function trackSummary(form, box, title) {
+    var active = false;
+    var unattached = [];
+    var pending = null;
+    function refresh() {
+      pending = null;
+      if (!active) { return; }
+      var problems = currentProblems(form).concat(unattached);
+      renderSummary(box, title, problems);
+      if (!problems.length) { active = false; }
+    }
+    if (form) {
+      // After the change is rendered: a field shown or hidden by a condition has (un)registered by then.
+      form.on('changed', function () { if (active && !pending) { pending = window.setTimeout(refresh, 0); } });
+    }
+    return {
+      show: function (problems) {
+        active = !!form;
+        unattached = problems.filter(function (problem) { return !problem.field; });
+        renderSummary(box, title, problems);
+      },
+      stop: function () { active = false; unattached = []; }
+    };
   }
 
   function renderSummary(box, title, problems) {
@@ -163,6 +204,6 @@
 
   window.JDForms = {
     readConfig: readConfig, mount: mount, clientProblems: clientProblems, showServerErrors: showServerErrors,
-    renderSummary: renderSummary, focusFirstError: focusFirstError, formatTime: formatTime, csrfToken: csrfToken
+    renderSummary: renderSummary, trackSummary: trackSummary, focusFirstError: focusFirstError, formatTime: formatTime, csrfToken: csrfToken
   };
 })();

@@ -10,8 +10,11 @@
   if (!config || !host || !formEl) { return; }
   var form = null;
 
+  var problemsBox = null;
+
   F.mount(host, config.schema, config.data, { validation: config.validation }).then(function (f) {
     form = f;
+    problemsBox = F.trackSummary(form, summary, config.messages.summary);
     var fieldErrors = {};
     Object.keys(config.errors || {}).forEach(function (key) {
       if (key && key !== 'unit' && key !== 'title') { fieldErrors[key] = config.errors[key]; }
@@ -21,7 +24,7 @@
       ['unit', 'title'].forEach(function (key) {
         if (config.errors[key]) { problems.unshift({ label: config.messages[key], message: config.errors[key] }); }
       });
-      F.renderSummary(summary, config.messages.summary, problems);
+      problemsBox.show(problems);
       F.focusFirstError(host);
     }
     document.body.setAttribute('data-form-ready', '1');
@@ -33,7 +36,7 @@
     var problems = F.clientProblems(form, result.errors);
     if (problems.length) {
       event.preventDefault();
-      F.renderSummary(summary, config.messages.summary, problems);
+      problemsBox.show(problems);
       F.focusFirstError(host);
       return;
     }

@@ -13,10 +13,16 @@
   var doneBox = document.getElementById('task-done');
   var form = null;
   var busy = false;
+  var problemsBox = F.trackSummary(null, summary, M.summary);
 
   var ready = config.schema && host
     ? F.mount(host, config.schema, config.data, { readOnly: config.readOnly, validation: config.validation })
-        .then(function (f) { form = f; document.body.setAttribute('data-form-ready', '1'); return f; })
+        .then(function (f) {
+          form = f;
+          problemsBox = F.trackSummary(form, summary, M.summary);
+          document.body.setAttribute('data-form-ready', '1');
+          return f;
+        })
     : Promise.resolve(null).then(function () { document.body.setAttribute('data-form-ready', '1'); });
 
   function el(tag, className, text) {
@@ -35,6 +41,7 @@
   }
 
   function showMessage(text, kind) {
+    problemsBox.stop();
     summary.className = 'alert alert-' + (kind || 'error');
     summary.textContent = text;
     summary.hidden = false;
@@ -49,6 +56,7 @@
   }
 
   function showDone(answer) {
+    problemsBox.stop();
     summary.hidden = true;
     if (actions) { actions.hidden = true; }
     if (form) { form.setProperty('readOnly', true); }
@@ -68,7 +76,7 @@
       var list = el('ul', 'next-steps');
       answer.next_tasks.forEach(function (task) {
         var item = el('li', 'next-step');
-        item.appendChild(el('span', 'next-name', task.name + (task.mi_item ? ' · ' + task.mi_item : '')));
+        item.appendChild(el('span', 'next-name', task.name + (task.mi_item ? ' · ' + (task.mi_label || task.mi_item) : '')));
         item.appendChild(el('span', 'next-holder', M.held_by + '：' + holderText(task)));
         if (task.due_at) { item.appendChild(el('span', 'next-due', F.formatTime(task.due_at, locale))); }
         list.appendChild(item);
@@ -93,6 +101,23 @@
     doneBox.scrollIntoView({ block: 'center', behavior: 'smooth' });
   }
 
+  /* After a completion the side column is out of date: fetch this page again (it now shows the task done) and
+     put its timeline and its list of parallel steps in place of ours. Marks <body data-timeline="fresh">. */
+  function refreshSide() {
+    return fetch(window.location.pathname, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, 'text/html');
+        ['task-parallel', 'task-timeline'].forEach(function (id) {
+          var now = document.getElementById(id);
+          var next = fresh.getElementById(id);
+          if (now && next) { now.replaceWith(document.importNode(next, true)); }
+        });
+        document.body.setAttribute('data-timeline', 'fresh');
+      })
+      .catch(function () { document.body.setAttribute('data-timeline', 'stale'); });
+  }
+
   function send(data) {
     setBusy(true);
     return fetch(config.completeUrl, {
@@ -109,11 +134,12 @@
       var body = result.body || {};
       if (result.status === 200) {
         showDone(body);
+        refreshSide();
       } else if (result.status === 422) {
         var problems = F.showServerErrors(form, body.details);
         if (!problems.length) { problems = [{ label: '', message: body.error || M.failed }]; }
-        F.renderSummary(summary, M.summary, problems);
         summary.className = 'alert alert-error';
+        problemsBox.show(problems);
         F.focusFirstError(host);
       } else if (result.status === 409) {
         showMessage((body.error ? body.error + '。' : '') + M.conflict, 'warn');
@@ -142,13 +168,14 @@
         var result = form.submit();
         var problems = F.clientProblems(form, result.errors);
         if (problems.length) {
-          F.renderSummary(summary, M.summary, problems);
           summary.className = 'alert alert-error';
+          problemsBox.show(problems);
           F.focusFirstError(host);
           return;
         }
         data = result.data;
       }
+      problemsBox.stop();
       summary.hidden = true;
       send(data);
     });
