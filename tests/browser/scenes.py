@@ -35,11 +35,15 @@ class Scenes:
     draft_task: int
 
 
-def _to_meeting(jd, title: str) -> int:
+def to_meeting(jd, title: str) -> int:
+    """A decision walked up to the meeting by the people who hold each step (each step in that person's inbox
+    only): scheduled for today with three members and the secretary, all four present."""
     case = start(jd, "wanghong", "major_decision", title=title)
 
     def do(username, element_id, data):
-        complete(jd, username, task_named(jd, case.id, element_id).id, data)
+        task = task_named(jd, case.id, element_id)
+        assert task.candidates == [username], (element_id, task.candidates)
+        complete(jd, username, task.id, data)
 
     do("wanghong", "propose", {"category": "重大项目安排", "item_title": title,
                                "description": "拟分两期实施，一期预算 1.2 亿元"})
@@ -61,7 +65,7 @@ def build(jd) -> Scenes:
     with jd.db.write() as session:
         definitions.deploy_directory(session, None, WORKFLOWS)
 
-    meeting = _to_meeting(jd, "区体育中心改造项目")
+    meeting = to_meeting(jd, "区体育中心改造项目")
     complete(jd, "wanghong", task_named(jd, meeting, "member_opinion", "wanghong").id, {"view": "同意"})
     zhangwei_task = task_named(jd, meeting, "member_opinion", "zhangwei").id
     with jd.db.write() as session:
@@ -69,7 +73,7 @@ def build(jd) -> Scenes:
     with jd.db.write() as session:
         comments.add_to_instance(session, user(jd, "yangfan"), meeting, COMMENT)
 
-    secretary = _to_meeting(jd, "老旧小区改造工程")
+    secretary = to_meeting(jd, "老旧小区改造工程")
     views = {"wanghong": ("同意", ""), "zhangwei": ("不同意", TWO_LINES), "liuyang": ("保留意见", "运营模式尚需论证。")}
     for username in MEMBERS:
         view, reasons = views[username]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from babel.messages.extract import extract_from_file
@@ -23,9 +22,9 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from service import clock, definitions
+from service import definitions
 from service.models import AuditEvent
-from tests.support import complete, start, task_named
+from tests.browser.scenes import to_meeting
 from tests.workflows.conftest import WORKFLOWS, by_item, tasks_of
 
 TITLE = "区体育中心改造项目"
@@ -46,29 +45,10 @@ def meeting(jd):
     walked up to the meeting: scheduled for today with three members and the secretary, all four present."""
     with jd.db.write() as session:
         definitions.deploy_directory(session, None, WORKFLOWS)
-    case = start(jd, "wanghong", "major_decision", title=TITLE)
-
-    def do(username, element_id, data):
-        task = task_named(jd, case.id, element_id)
-        assert task.candidates == [username], (element_id, task.candidates)
-        complete(jd, username, task.id, data)
-
-    do("wanghong", "propose", {"category": "重大项目安排", "item_title": TITLE,
-                               "description": "拟投资改造区体育中心，分两期实施，一期预算 1.2 亿元"})
-    do("yangfan", "research", {"research_report": "已征求区体育局意见，完成可行性研究", "risk_level": "中",
-                               "risk_assessment": "资金分期拨付，风险可控"})
-    do("xulei", "legal_review", {"legal_result": "通过", "legal_opinion": "程序合法"})
-    do("huangqiang", "integrity_review", {"integrity_result": "通过", "integrity_opinion": "未发现廉洁风险"})
-    do(SECRETARY, "consultation", {"consulted": list(MEMBERS), "consultation_record": "逐一听取分管领导意见"})
-    today = clock.local(clock.now()).date()
-    attendees = [SECRETARY, *MEMBERS]
-    do("yangfan", "schedule", {"meeting_date": today.isoformat(), "meeting_place": "区委常委会议室",
-                               "attendees": attendees, "recusals": [],
-                               "papers_sent_on": (today - timedelta(days=14)).isoformat()})
-    do("yangfan", "attendance", {"present": attendees, "absent_notes": ""})
-    assert set(by_item(jd, case.id, "member_opinion")) == set(MEMBERS)
-    assert tasks_of(jd, case.id, "secretary_opinion") == []
-    return case
+    case_id = to_meeting(jd, TITLE)
+    assert set(by_item(jd, case_id, "member_opinion")) == set(MEMBERS)
+    assert tasks_of(jd, case_id, "secretary_opinion") == []
+    return case_id
 
 
 def field(page, label: str):
@@ -108,7 +88,7 @@ def submit(page) -> None:
 
 @pytest.mark.browser
 def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sign_in, artifacts):
-    case = meeting
+    case_id = meeting
     people = {}
 
     # -- 王红: 同意 (the reasons field stays hidden for 同意) -------------------------------------------------------
@@ -120,7 +100,7 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     field(page, "表态意见").get_by_label("同意", exact=True).check()
     expect(field(page, "理由")).to_have_count(0)
     submit(page)
-    assert tasks_of(jd, case.id, "secretary_opinion") == []
+    assert tasks_of(jd, case_id, "secretary_opinion") == []
 
     # -- 张伟: 不同意 without a reason is refused in place; then the reason, typed --------------------------------
     people["zhangwei"] = zhangwei = sign_in("zhangwei")
@@ -134,17 +114,17 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     expect(page.locator("#form-errors")).to_contain_text("理由")
     expect(page.locator("#task-done")).to_be_hidden()
     top_screenshot(page, artifacts / "major-decision-opinion-missing-reason.png")
-    assert set(by_item(jd, case.id, "member_opinion")) == {"zhangwei", "liuyang"}  # nothing was recorded
+    assert set(by_item(jd, case_id, "member_opinion")) == {"zhangwei", "liuyang"}  # nothing was recorded
 
     reasons.locator("textarea").fill(OPPOSE)
     expect(reasons.locator(".fjs-form-field-error")).to_have_count(0)
     submit(page)
-    assert tasks_of(jd, case.id, "secretary_opinion") == []
+    assert tasks_of(jd, case_id, "secretary_opinion") == []
 
     # -- 末位表态: before the last member has spoken, the secretary has nothing to do ----------------------------------
     people["lijianguo"] = lijianguo = sign_in(SECRETARY)
     expect(inbox_rows(lijianguo.page)).to_have_count(0)
-    lijianguo.page.goto(f"/instances/{case.id}")
+    lijianguo.page.goto(f"/instances/{case_id}")
     open_steps = lijianguo.page.locator("#open-tasks tbody tr")
     expect(open_steps).to_have_count(1)
     expect(open_steps).to_contain_text("班子成员逐一表态")
@@ -153,7 +133,7 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     sealed_so_far = lijianguo.page.locator("#sealed-records article.sealed")  # the quorum only, no decision yet
     expect(sealed_so_far).to_have_count(1)
     expect(sealed_so_far).to_have_attribute("data-kind", "quorum")
-    assert tasks_of(jd, case.id, "secretary_opinion") == []
+    assert tasks_of(jd, case_id, "secretary_opinion") == []
 
     # -- 刘洋: 保留意见 with a reason; the secretary's step opens only now --------------------------------------------
     people["liuyang"] = liuyang = sign_in("liuyang")
@@ -166,7 +146,7 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     next_step = page.locator("#task-done .next-step")
     expect(next_step).to_contain_text("书记末位表态")
     expect(next_step).to_contain_text("李建国")
-    [secretary_task] = tasks_of(jd, case.id, "secretary_opinion")
+    [secretary_task] = tasks_of(jd, case_id, "secretary_opinion")
     assert secretary_task.candidates == [SECRETARY]
 
     # -- 李建国 speaks last: his form shows the members' views; 同意 -------------------------------------------------
@@ -188,7 +168,7 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     # -- the sealed record, as the chain holds it ----------------------------------------------------------------
     with jd.db.read() as session:
         sealed = {e.element_id: e for e in session.scalars(select(AuditEvent).where(
-            AuditEvent.instance_id == case.id, AuditEvent.kind == "record.sealed"))}
+            AuditEvent.instance_id == case_id, AuditEvent.kind == "record.sealed"))}
     assert set(sealed) == {"check_quorum", "seal_record"}
     record = json.loads(sealed["seal_record"].payload)["record"]["decision_record"]
     assert [(v["username"], v["view"], v["reasons"]) for v in record["member_views"]] == [
@@ -198,8 +178,8 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     assert record["result"] == "缓议"
 
     # -- ... and on the case page, for the secretary -----------------------------------------------------------------
-    page.goto(f"/instances/{case.id}")
-    check_record(page, case.id, sealed)
+    page.goto(f"/instances/{case_id}")
+    check_record(page, case_id, sealed)
     expect(page.locator(".timeline")).to_contain_text("系统 封存了第 1 次会议的决策纪实，表决结果：缓议")
     expect(page.locator(".timeline")).to_contain_text("系统 核算并封存到会人数：应到 4 人，实到 4 人，达到法定人数")
     expect(page.locator(".timeline")).not_to_contain_text("record.sealed")
@@ -211,17 +191,17 @@ def test_three_members_then_the_secretary_and_the_sealed_record(jd, meeting, sig
     # -- ... and for the supervisor of the district ------------------------------------------------------------------
     people["supervisor"] = supervisor = sign_in("supervisor")
     page = supervisor.page
-    page.goto(f"/instances/{case.id}")
-    check_record(page, case.id, sealed)
+    page.goto(f"/instances/{case_id}")
+    check_record(page, case_id, sealed)
 
     # In English the record's labels change, the reasons stay exactly as typed.
-    page.goto(f"/instances/{case.id}?lang=en")
+    page.goto(f"/instances/{case_id}?lang=en")
     decision = page.locator(f"#sealed-{sealed['seal_record'].seq}")
     expect(page.locator("#sealed-records .card-title")).to_have_text("Decision record · Meeting record")
     expect(decision.locator(".verdict-value")).to_have_text("Defer")
     expect(decision.locator("tr.view-row[data-username=zhangwei] .view-chip")).to_have_text("Disagree")
     assert decision.locator("tr.view-row[data-username=zhangwei] .view-reasons").text_content() == OPPOSE
-    page.goto(f"/instances/{case.id}?lang=zh_CN")
+    page.goto(f"/instances/{case_id}?lang=zh_CN")
 
     # -- the chain's state is checked, not asserted: alter the stored record and the page says so -------------------
     altered = sealed["seal_record"].payload.replace("投资测算依据不足", "投资测算依据充分")
