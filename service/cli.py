@@ -33,6 +33,9 @@ def _fail(message: str, code: int = EXIT_REFUSED) -> None:
                   "(default sqlite:///instance/jiandu.db).")
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO: a dozen lines per step, and formatting them costs more
+    # than the step itself. Its warnings and errors still show.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 
 
 @main.command(help="Create or upgrade the schema and deploy the shipped workflows/ (a new version only where content changed).")

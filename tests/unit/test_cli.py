@@ -66,3 +66,34 @@ def test_org_import_is_idempotent_and_refuses_bad_files(run, tmp_path):
 def test_worker_once_and_audit_verify(run):
     assert run("worker", "--once").exit_code == 0
     assert run("audit", "verify").exit_code == 0
+
+
+def test_bench_seed_fills_a_database_and_appends_on_a_second_run(run, tmp_path):
+    """`jiandu bench-seed` on an empty database: the demo organisation, the generated people, the cases with their
+    open tasks — and the dashboard's running totals agree with a recount of the rows it loaded around them."""
+    from sqlalchemy import func, select
+
+    from service import counters
+    from service.config import Settings
+    from service.context import Jiandu
+    from service.models import HumanTask, ProcessInstance, User
+
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    first = run("bench-seed", "--users", "40", "--instances", "300", "--database-url", url)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output.strip().splitlines()[-1])
+    assert report["users_added"] == 40
+    second = run("bench-seed", "--users", "40", "--instances", "200", "--database-url", url)
+    assert json.loads(second.output.strip().splitlines()[-1])["users_added"] == 0  # 40 in total, already there
+
+    jd = Jiandu(Settings(database_url=url, instance_path=tmp_path / "instance"))
+    try:
+        with jd.db.read() as session:
+            assert session.scalar(select(func.count()).select_from(ProcessInstance)) == 500
+            assert session.scalar(select(func.count()).where(User.username.like("gen%"))) == 40
+            assert session.scalar(select(func.count()).where(HumanTask.state == "open")) > 300
+            assert session.scalar(select(func.count()).where(User.username == "lijianguo")) == 1
+        with jd.db.engine.connect() as conn:
+            assert counters.stored(conn) == counters.recount(conn)
+    finally:
+        jd.close()
