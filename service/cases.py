@@ -211,8 +211,7 @@ def _conditions(session: Session, user: User, filters: CaseFilters, now: datetim
     # the overdue arms read the few unmarked or moved late tasks through their partial indexes, checking each one's
     # unit, rather than every open task of the units
     checked = [] if units is None else [scope.unit_filter(HumanTask.unit_id, units)]
-    overdue = counters.overdue_arms(session, now, checked) if filters.overdue else None
-    parts = counters.overdue_count_parts(session, now, checked) if filters.overdue else None
+    overdue, parts = counters.overdue_filter(session, now, checked) if filters.overdue else (None, None)
     return _Where(units, conditions, scopes, overdue, parts)
 
 

@@ -137,6 +137,23 @@ def triggers_suspended(conn):
 
 # -- reading ---------------------------------------------------------------------------------------------------------
 
+def small_reads(session: Session) -> None:
+    """No parallel plans and no JIT for the rest of this transaction (PostgreSQL). The corrections read ranges of
+    partial indexes that hold only the worker's backlog — a handful of rows — but the planner, which keeps no
+    statistics on how few rows of a partial index a deadline range holds, expects hundreds of thousands at a million
+    tasks: it plans a parallel scan (starting its workers costs ~5 ms) and, past `jit_above_cost`, compiles the
+    query (~15 ms), to read rows that take 0.1 ms (measured, jiandu bench-scale). Every read of these lists and
+    the dashboard is index-bound by design, so nothing after it in the request loses by it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if session.info.get("jd_small_reads") is not transaction:
+        session.execute(text("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+                             "set_config('jit', 'off', true)"))
+        session.info["jd_small_reads"] = transaction
+
+
+
 def _in_scope(table, units: list[int] | None, definition: str, walk: bool = False) -> list:
     """Unit and process conditions; `walk`: the unit is checked per row, not looked up (``scope.unit_filter``)."""
     unit = (scope.unit_filter if walk else scope.unit_condition)(table.unit_id, units)
@@ -199,6 +216,7 @@ def overdue_correction_statement(units: list[int] | None, definition: str, now: 
 
 
 def overdue_corrections(session: Session, units: list[int] | None, definition: str, now: datetime) -> list[tuple]:
+    small_reads(session)
     return [tuple(row) for row in session.execute(overdue_correction_statement(units, definition, now)).all()]
 
 
@@ -225,6 +243,7 @@ def has_overdue_task(now: datetime):
 
 def backlog_case_ids(session: Session, now: datetime, task_where: list) -> list[int]:
     """Cases with an open task past its deadline that the worker has not marked yet."""
+    small_reads(session)
     return sorted(set(session.scalars(select(HumanTask.instance_id).where(
         HumanTask.state == "open", HumanTask.escalated_at.is_(None), HumanTask.due_at < now, *task_where)).all()))
 
@@ -233,24 +252,32 @@ def moved_case_ids(session: Session, now: datetime, task_where: list) -> list[in
     """Cases with an open task marked late whose deadline is now later or gone (two seeks of
     ``ix_task_marked_due``; an OR would have SQLite read every marked task)."""
     marked = (HumanTask.state == "open", HumanTask.escalated_at.is_not(None), *task_where)
+    small_reads(session)
     found = session.scalars(union_all(select(HumanTask.instance_id).where(*marked, HumanTask.due_at >= now),
                                       select(HumanTask.instance_id).where(*marked, HumanTask.due_at.is_(None)))).all()
     return sorted(set(found))
 
 
-def overdue_arms(session: Session, now: datetime, task_where: list) -> list[list]:
-    """Two disjoint sets of conditions on process_instances whose union is exactly the overdue cases: marked and
-    confirmed; not marked but in the worker's backlog."""
-    return [[MARKED, has_overdue_task(now)],
-            [UNMARKED, ProcessInstance.id.in_(backlog_case_ids(session, now, task_where))]]
+def overdue_filter(session: Session, now: datetime, task_where: list) -> tuple[list[list], tuple[list, list, list]]:
+    """The overdue filter of a case list: (arms, count parts).
+
+    Arms: two disjoint sets of conditions on process_instances whose union is exactly the overdue cases — marked
+    and confirmed; not marked but in the worker's backlog. Count parts: conditions for counting them without
+    confirming each, count(marked) - count(marked but no late task left) + count(backlog). The backlog is read once
+    for both."""
+    backlog = [UNMARKED, ProcessInstance.id.in_(backlog_case_ids(session, now, task_where))]
+    return [[MARKED, has_overdue_task(now)], backlog], overdue_count_parts(session, now, task_where, backlog)
 
 
-def overdue_count_parts(session: Session, now: datetime, task_where: list) -> tuple[list, list, list]:
+def overdue_count_parts(session: Session, now: datetime, task_where: list,
+                        backlog: list | None = None) -> tuple[list, list, list]:
     """Conditions for counting overdue cases without confirming each: count(marked) - count(marked but no late task
     left) + count(backlog)."""
+    if backlog is None:
+        backlog = [UNMARKED, ProcessInstance.id.in_(backlog_case_ids(session, now, task_where))]
     return ([MARKED],
             [MARKED, ProcessInstance.id.in_(moved_case_ids(session, now, task_where)), ~has_overdue_task(now)],
-            [UNMARKED, ProcessInstance.id.in_(backlog_case_ids(session, now, task_where))])
+            backlog)
 
 
 def overdue_case_corrections(session: Session, units: list[int] | None, definition: str, now: datetime) -> int:
