@@ -136,15 +136,17 @@ def _filtered(stmt, has_q: bool, has_definition: bool, overdue: bool):
 def _task_statements(view: str, sort: str, order: str, has_q: bool, has_definition: bool, overdue: bool):
     """(page, count) statements for one shape of inbox query, built once; the values are bound per call.
 
-    The page is chosen first from the task rows alone (joined to their case only for the case's title, and to the
-    unit only to sort by its name), ordered and cut to one page; only that page's rows are then joined to their
+    The page and the count are chosen from the task rows alone (joined to their case only to search or sort by its
+    title, to the unit only to sort by its name), ordered and cut to one page; only that page's rows are then joined to their
     case, unit, process and people. A person's inbox may hold hundreds of open tasks; the joins cost 20, not
     hundreds."""
     where = _VIEW_WHERE[view]
     column = TASK_SORTS[sort]
     ordering = column.asc() if order == "asc" else column.desc()
     orderings = (HumanTask.due_at.is_(None), ordering) if column is HumanTask.due_at else (ordering,)
-    chosen = select(HumanTask.id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id).where(where)
+    chosen = select(HumanTask.id).where(where)
+    if has_q or column is ProcessInstance.title:  # the case's title and number
+        chosen = chosen.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     if column is Unit.name:
         chosen = chosen.join(Unit, Unit.id == HumanTask.unit_id)
     chosen = _filtered(chosen, has_q, has_definition, overdue)
