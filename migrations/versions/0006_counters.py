@@ -307,8 +307,9 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER trg_counts_{name}")
     op.drop_index("ix_instance_late_unit", table_name="process_instances")
     op.drop_index("ix_instance_late", table_name="process_instances")
-    with op.batch_alter_table("process_instances") as batch_op:
-        batch_op.drop_column("late_tasks")
+    # SQLite (>= 3.35) drops a column in place; Alembic's batch mode would copy the table and DROP the original,
+    # which foreign keys from the task and audit tables refuse once there are cases.
+    op.execute("ALTER TABLE process_instances DROP COLUMN late_tasks")
     op.drop_index("ix_instance_status_ended", table_name="process_instances")
     op.create_index("ix_instance_status_ended", "process_instances", ["status", "ended_at"])
     for name in ("ix_task_original_assignee", "ix_task_delegate", "ix_task_unreminded_due", "ix_task_marked_due",
