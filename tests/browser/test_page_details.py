@@ -54,12 +54,16 @@ def test_the_error_summary_follows_corrections_and_the_timeline_catches_up(scene
 
     timeline = page.locator("#task-timeline")
     expect(timeline).not_to_contain_text("杨帆 办理了“起草事项”")
+    expect(page.locator("#task-actions [data-op=transfer]")).to_have_count(1)
     page.click("#submit-task")
     expect(page.locator("#task-done")).to_contain_text("办理完成")
     expect(page.locator("body")).to_have_attribute("data-timeline", "fresh")
     expect(page.locator("#task-timeline")).to_contain_text("杨帆 办理了“起草事项”")
     expect(page.locator("#task-timeline")).to_contain_text("“成员会签” 送达 张伟")
     expect(page.locator("#task-parallel")).to_contain_text("成员会签 · 王红")  # the steps now running, by name
+    # a done task is not transferred or delegated; while the next step is untouched, it can be withdrawn
+    expect(page.locator("#task-actions [data-op=transfer]")).to_have_count(0)
+    expect(page.locator("#withdraw-task")).to_be_visible()
     page.locator("#task-timeline").screenshot(path=str(artifacts / "task-timeline-after-completion.png"),
                                               style=".topbar { position: static !important; }")
     assert not person.errors, person.errors

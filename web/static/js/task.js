@@ -101,17 +101,19 @@
     doneBox.scrollIntoView({ block: 'center', behavior: 'smooth' });
   }
 
-  /* After a completion the side column is out of date: fetch this page again (it now shows the task done) and
-     put its timeline and its list of parallel steps in place of ours. Marks <body data-timeline="fresh">. */
+  /* After a completion the page around the form is out of date: fetch it again (it now shows the task done) and
+     put its timeline, its list of parallel steps, its operations (now: withdraw, not transfer or delegate) and its
+     comments in place of ours; a part the fresh page no longer has goes. Marks <body data-timeline="fresh">. */
   function refreshSide() {
     return fetch(window.location.pathname, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, 'text/html');
-        ['task-parallel', 'task-timeline'].forEach(function (id) {
+        ['task-parallel', 'task-timeline', 'task-actions', 'task-discussion'].forEach(function (id) {
           var now = document.getElementById(id);
           var next = fresh.getElementById(id);
           if (now && next) { now.replaceWith(document.importNode(next, true)); }
+          else if (now) { now.remove(); }
         });
         document.body.setAttribute('data-timeline', 'fresh');
       })
