@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import audit, case_trace, clock, definitions, details, diagram, scope
 from .forms import form_fields
 from .instances import start_form
-from .models import Attachment, HumanTask, ProcessDefinition, Urge, User
+from .models import Attachment, HumanTask, Membership, ProcessDefinition, Urge, User
 
 LONG_TEXT = 40
 DATA_EVENTS = ("instance.started", "task.completed", "task.delegation_returned")
@@ -35,7 +35,7 @@ def case_view(session: Session, user: User, instance_id: int) -> dict:
     case["has_diagram"] = diagram.drawing(definition).has_diagram
     case["elapsed_seconds"] = int(((instance.ended_at or now) - instance.started_at).total_seconds())
     case["verification"] = audit.verify_chain(session, audit.chain_for(instance.id)).as_dict()
-    forms = _FormLabels(session, definition, tasks)
+    forms = _FormLabels(session, definition, tasks, unit_people(session, instance.unit_id))
     for event in case["timeline"]:
         event["fields"] = forms.fields_of(event) if event["kind"] in DATA_EVENTS else []
     names = _names(session, tasks)
@@ -84,9 +84,11 @@ def _names(session: Session, tasks: list[HumanTask]) -> dict[int, str]:
 class _FormLabels:
     """Turns submitted data into (label, text) pairs using the form the person filled in."""
 
-    def __init__(self, session: Session, definition: ProcessDefinition, tasks: list[HumanTask]):
+    def __init__(self, session: Session, definition: ProcessDefinition, tasks: list[HumanTask],
+                 people: dict[str, str] | None = None):
         self.session, self.definition = session, definition
         self.tasks = {t.id: t for t in tasks}
+        self.people = people or {}
         self._schemas: dict[str | None, dict | None] = {}
 
     def schema(self, form_key: str | None) -> dict | None:
@@ -103,26 +105,39 @@ class _FormLabels:
         if not isinstance(data, dict) or not data:
             return []
         if event["kind"] == "instance.started":
-            return labelled(self.schema(None), data)
+            return labelled(self.schema(None), data, self.people)
         task = self.tasks.get(event.get("task_id"))
-        return labelled(self.schema(task.form_key) if task and task.form_key else None, data)
+        return labelled(self.schema(task.form_key) if task and task.form_key else None, data, self.people)
 
     def fields_for_task(self, task: HumanTask, data: dict) -> list[dict]:
-        return labelled(self.schema(task.form_key) if task.form_key else None, data)
+        return labelled(self.schema(task.form_key) if task.form_key else None, data, self.people)
+
+
+def unit_people(session: Session, unit_id: int) -> dict[str, str]:
+    """Username → how to show that person in the record: the name, or "name（username）" where two people of the
+    unit share a name (the record decides who is held accountable; it must not be ambiguous)."""
+    rows = session.execute(select(User.username, User.name).join(Membership, Membership.user_id == User.id)
+                           .where(Membership.unit_id == unit_id).distinct()).all()
+    counts: dict[str, int] = {}
+    for _username, name in rows:
+        counts[name] = counts.get(name, 0) + 1
+    return {username: name if counts[name] == 1 else f"{name}（{username}）" for username, name in rows}
 
 
 _MISSING = object()
 
 
-def labelled(schema: dict | None, data: dict) -> list[dict]:
-    """[{key, label, text, long}] in form order; keys the form does not declare follow under their own name."""
+def labelled(schema: dict | None, data: dict, people: dict[str, str] | None = None) -> list[dict]:
+    """[{key, label, text, long}] in form order; keys the form does not declare follow under their own name.
+    `people`: how to show the usernames a people picker (options from a process variable, e.g. `unit_people`)
+    submitted — by name, as the form showed them."""
     out, used = [], set()
     for field in (form_fields(schema) if schema else []):
         value = _lookup(data, field.parts)
         if value is _MISSING:
             continue
         used.add(field.parts[0])
-        out.append(_entry(field.path, field.label, _text(field, value)))
+        out.append(_entry(field.path, field.label, _text(field, value, people)))
     for key, value in data.items():
         if key not in used:
             out.append(_entry(key, key, _text(None, value)))
@@ -146,13 +161,13 @@ def _item_value(item: Any, parts: tuple[str, ...]):
     return None if value is _MISSING else value
 
 
-def _text(field, value: Any) -> str:
+def _text(field, value: Any, people: dict[str, str] | None = None) -> str:
     if value is None or value == "":
         return "—"
     if field is not None and field.components and isinstance(value, list):
         lines = []
         for n, item in enumerate(value, 1):
-            parts = [f"{c.label}：{_text(c, _item_value(item, c.parts))}" for c in field.components]
+            parts = [f"{c.label}：{_text(c, _item_value(item, c.parts), people)}" for c in field.components]
             lines.append(f"{n}. " + "；".join(parts))
         return "\n".join(lines) or "—"
     if field is not None and field.options:
@@ -160,6 +175,10 @@ def _text(field, value: Any) -> str:
         if isinstance(value, list):
             return "、".join(labels.get(str(v), str(v)) for v in value)
         return labels.get(str(value), str(value))
+    if field is not None and field.values_key and people:
+        if isinstance(value, list):
+            return "、".join(people.get(str(v), str(v)) for v in value)
+        return people.get(str(value), str(value))
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from service import case_view, cases, dashboard, heatmap, instances, problems, scope, stats, worker
+from service import case_view, cases, clock, dashboard, heatmap, instances, problems, scope, stats, worker
 from service.cases import CaseFilters
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from service.models import AuditEvent, InstanceCC, InstanceProblem, Membership, Notification, Unit
+from service.models import AuditEvent, InstanceCC, InstanceProblem, Membership, Notification, Unit, User
 from tests.support import complete, deploy, instance, open_tasks, start, task_named, user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # a Monday, 09:00 in Shanghai
@@ -317,3 +317,31 @@ def test_a_failed_instance_is_listed_and_a_retry_that_still_fails_keeps_it_liste
     assert outcome["resolved"] is False and instance(jd, case.id).status == "error"
     with jd.db.read() as session:
         assert problems.open_problems(session, user(jd, "supervisor")).total == 1
+
+
+def test_people_pickers_read_by_name_and_stay_unambiguous(core):
+    """A field whose options come from a process variable (`unit_people`) stored usernames; the record shows the
+    people as the form showed them — by name — and adds the username where two people of the unit share a name."""
+    schema = {"components": [{"type": "checklist", "key": "attendees", "label": "出席人员", "valuesKey": "unit_people"},
+                             {"type": "select", "key": "owner", "label": "责任人", "valuesKey": "unit_people"}]}
+    with core.db.read() as session:
+        district = session.scalar(select(Unit).where(Unit.code == "district"))
+        people = case_view.unit_people(session, district.id)
+    assert people["wanghong"] == "王红" and people["lijianguo"] == "李建国"
+    people["someone"] = "王红（someone）"  # as unit_people words a second 王红
+    fields = case_view.labelled(schema, {"attendees": ["lijianguo", "wanghong", "outsider"], "owner": "zhangwei"},
+                                people)
+    assert [(f["label"], f["text"]) for f in fields] == [("出席人员", "李建国、王红、outsider"), ("责任人", "张伟")]
+
+
+def test_two_people_of_one_unit_with_one_name_are_told_apart(core):
+    with core.db.write() as session:
+        district = session.scalar(select(Unit).where(Unit.code == "district"))
+        namesake = User(username="wanghong2", name="王红", password_hash="x", created_at=clock.now())
+        session.add(namesake)
+        session.flush()
+        session.add(Membership(user_id=namesake.id, unit_id=district.id, role="member"))
+    with core.db.read() as session:
+        people = case_view.unit_people(session, district.id)
+    assert people["wanghong"] == "王红（wanghong）" and people["wanghong2"] == "王红（wanghong2）"
+    assert people["zhangwei"] == "张伟"
