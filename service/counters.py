@@ -16,7 +16,9 @@ ones whose deadline was moved later. Both corrections are read through partial i
 (resp. marked) tasks, so the figure is exact and its cost follows the backlog, not the table.
 
 On PostgreSQL concurrent commands that change the same counter row (same unit and process) queue on its row lock
-until the first commits; each command is one short transaction, so the wait is that long.
+until the first commits; each command is one short transaction, so the wait is that long. The case counters'
+trigger is deferred to commit (migration 0007), so a transaction always takes its task-counter rows before its
+case-counter rows and two commands cannot deadlock across the two tables (tests/unit/test_counter_locks.py).
 """
 from __future__ import annotations
 

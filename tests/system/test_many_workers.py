@@ -2,7 +2,8 @@
 
 Clients complete tasks concurrently over HTTP — different instances and the same instance from two sides — while
 timer workers fire boundary timers. Afterwards every instance is consistent: each task ran once, the open task
-rows match the engine, the audit chains verify, and no request failed with a server error.
+rows match the engine, the audit chains verify, the dashboard's running totals equal a recount, and no request
+failed with a server error.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from service import audit, org, runtime, worker
+from service import audit, counters, org, runtime, worker
 from service.models import AuditEvent, HumanTask, ProcessInstance
 from tests.support import deploy, open_tasks, user
 
@@ -140,3 +141,5 @@ def test_two_web_workers_and_two_timer_workers_keep_every_instance_whole(jd, gun
                 HumanTask.instance_id == instance_id, HumanTask.state == "open"))
             assert rows == 0 and not runtime.ready_human_tasks(runtime.load(session, case))
             assert audit.verify_chain(session, f"instance:{instance_id}").ok
+        conn = session.connection()  # the dashboard's running totals, kept by triggers under all this concurrency
+        assert counters.stored(conn) == counters.recount(conn)
