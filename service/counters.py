@@ -16,9 +16,11 @@ ones whose deadline was moved later. Both corrections are read through partial i
 (resp. marked) tasks, so the figure is exact and its cost follows the backlog, not the table.
 
 On PostgreSQL concurrent commands that change the same counter row (same unit and process) queue on its row lock
-until the first commits; each command is one short transaction, so the wait is that long. The case counters'
-trigger is deferred to commit (migration 0007), so a transaction always takes its task-counter rows before its
-case-counter rows and two commands cannot deadlock across the two tables (tests/unit/test_counter_locks.py).
+until the first commits; each command is one short transaction, so the wait is that long. Two commands
+cannot deadlock on them (migration 0007, tests/unit/test_counter_locks.py): the case counters' trigger is deferred
+to commit, so a transaction takes its task-counter rows before its case-counter rows; and before a task row changes
+its (unit, process) is taken with a transaction-level advisory lock, so the task-counter rows of one unit and
+process are changed by one transaction at a time.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ from . import scope
 from .models import CaseCount, HumanTask, OpenTaskCount, ProcessInstance
 
 TABLE_NAMES = ("case_counts", "open_task_counts")
-PG_TRIGGERS = (("process_instances", "trg_counts_instances"), ("human_tasks", "trg_counts_tasks"))
+PG_TRIGGERS = (("process_instances", "trg_counts_instances"), ("human_tasks", "trg_counts_tasks"),
+               ("human_tasks", "trg_counts_tasks_lock"))
 
 
 def _week(dialect: str, column: str) -> str:
