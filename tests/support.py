@@ -62,3 +62,18 @@ def instance(jd: Jiandu, instance_id: int) -> ProcessInstance:
 
 def holders(task: HumanTask) -> list[str]:
     return list(task.candidates)
+
+
+def one_step_bpmn(key: str, name: str, step_name: str, candidate_groups: str) -> str:
+    """A process of one user task, `review`, offered to the candidate groups (a role key, a group, ...)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="{key}_defs" targetNamespace="http://t">
+  <bpmn:process id="{key}" name="{name}" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:userTask id="review" name="{step_name}" camunda:candidateGroups="{candidate_groups}"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""

@@ -8,22 +8,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import deploy, start, task_named
+from tests.support import deploy, one_step_bpmn, start, task_named
 
 pytestmark = pytest.mark.browser
 
 TITLE = "购置办公设备（委派测试）"
-QUEUE = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="bq_defs" targetNamespace="http://t">
-  <bpmn:process id="browser_queue" name="浏览器队列" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
-    <bpmn:userTask id="review" name="成员审阅" camunda:candidateGroups="member"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+QUEUE = one_step_bpmn("browser_queue", "浏览器队列", "成员审阅", "member")
 
 
 @pytest.fixture

@@ -15,21 +15,11 @@ from sqlalchemy import select, update
 from service import clock
 from service.models import ApiToken, HumanTask, Notification, ProcessInstance
 from tests.http.conftest import csrf_token
-from tests.support import complete, deploy, open_tasks, start, task_named, user
+from tests.support import complete, deploy, one_step_bpmn, open_tasks, start, task_named, user
 
 MEMBERS = {"members": ["wanghong", "zhangwei"]}
 
-QUEUE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="q_defs" targetNamespace="http://jiandu.example/test">
-  <bpmn:process id="queue_flow" name="队列测试" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
-    <bpmn:userTask id="review" name="成员审阅" camunda:candidateGroups="member"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+QUEUE_BPMN = one_step_bpmn("queue_flow", "队列测试", "成员审阅", "member")
 
 
 @pytest.fixture

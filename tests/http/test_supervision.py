@@ -20,7 +20,7 @@ from service import instances
 from service.models import AuditEvent, Membership, Notification, Unit
 from tests.http.conftest import csrf_token
 from tests.http.test_api import Api, conforms, is_error
-from tests.support import complete, deploy, task_named, user
+from tests.support import complete, deploy, one_step_bpmn, task_named, user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
 DANGEROUS = "=HYPERLINK(\"http://x\",\"点我\")"
@@ -242,17 +242,7 @@ def test_exports_open_in_excel_and_never_carry_a_formula(three, login_as):
 
 # -- problems ----------------------------------------------------------------------------------------------------------
 
-NOBODY = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://jiandu.example/t">
-  <bpmn:process id="legal_review" name="法制审核" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
-    <bpmn:userTask id="review" name="合法性审查" camunda:candidateGroups="legal"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+NOBODY = one_step_bpmn("legal_review", "法制审核", "合法性审查", "legal")
 
 
 def test_problems_are_listed_for_their_supervisor_and_retried_once_fixed(jd, login_as):

@@ -11,22 +11,12 @@ from babel.messages.extract import extract_from_file
 from service.models import HumanTask, ProcessInstance
 from tests.http.conftest import csrf_token
 from tests.http.test_pages_i18n import PLACEHOLDER, WEB, _catalogue
-from tests.support import complete, deploy, open_tasks, start, task_named, user
+from tests.support import complete, deploy, one_step_bpmn, open_tasks, start, task_named, user
 
 MEMBERS = {"members": ["wanghong", "zhangwei"]}
 DRAFT = {"amount": 5000, "summary": "购置办公设备"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-QUEUE = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="pq_defs" targetNamespace="http://t">
-  <bpmn:process id="page_queue" name="页面队列" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
-    <bpmn:userTask id="review" name="成员审阅" camunda:candidateGroups="member"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+QUEUE = one_step_bpmn("page_queue", "页面队列", "成员审阅", "member")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from service import case_view, cases, clock, dashboard, heatmap, instances, prob
 from service.cases import CaseFilters
 from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from service.models import AuditEvent, InstanceCC, InstanceProblem, Membership, Notification, Unit, User
-from tests.support import complete, deploy, instance, open_tasks, start, task_named, user
+from tests.support import complete, deploy, instance, one_step_bpmn, open_tasks, start, task_named, user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # a Monday, 09:00 in Shanghai
 OFFICE = {"district": "yangfan", "district-edu": "guoli", "district-health": "caoyan", "east": "duxiao"}
@@ -240,17 +240,7 @@ def test_percentile_interpolates_between_ranks():
 
 # -- problems ----------------------------------------------------------------------------------------------------------
 
-NOBODY = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://jiandu.example/t">
-  <bpmn:process id="legal_review" name="法制审核" isExecutable="true">
-    <bpmn:startEvent id="start"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
-    <bpmn:userTask id="review" name="合法性审查" camunda:candidateGroups="legal"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
-    <bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+NOBODY = one_step_bpmn("legal_review", "法制审核", "合法性审查", "legal")
 
 
 def test_an_assignment_problem_is_listed_and_retried_once_the_organisation_is_fixed(jd):
