@@ -134,7 +134,7 @@ class Resolution:
 @dataclass
 class InstanceScope:
     unit_id: int
-    unit_path: str
+    unit_path: str | None  # None: read when a role term needs it (most steps name a person, not a role)
     initiator_id: int | None
     data: dict
 
@@ -176,6 +176,12 @@ class Resolver:
         self.session = session
         self._units: dict[int, Unit] = {}
         self._role_names: dict[str, str] | None = None
+        self._ids_by_name: dict[str, int | None] = {}  # active users looked up so far (None: no such user)
+
+    def prefetch(self, wanted: Iterable[tuple[Iterable[Term], "InstanceScope"]]) -> None:
+        """Look up at once every username the given resolutions will ask for: a multi-instance step names one
+        person per instance, and one query for all of them beats one each."""
+        self._fetch([name for terms, scope in wanted for term in terms for name in self._names_in(term, scope) or []])
 
     def resolve(self, terms: Iterable[Term], scope: InstanceScope) -> Resolution:
         user_ids: list[int] = []
@@ -198,10 +204,10 @@ class Resolver:
             ids = self._active_users_by_name([term.name])
             return ids, term.name, None if ids else f"用户 {term.name} 不存在或已停用"
         if term.kind == "var":
-            value = _lookup(scope.data, term.name)
-            names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-            if names is None or not all(isinstance(n, str) for n in names):
-                return [], term.name, f"变量 {term.name} 不是用户名或用户名列表（{type(value).__name__}）"
+            names = self._names_in(term, scope)
+            if names is None:
+                kind = type(_lookup(scope.data, term.name)).__name__
+                return [], term.name, f"变量 {term.name} 不是用户名或用户名列表（{kind}）"
             ids = self._active_users_by_name(names)
             missing = len(set(names)) - len(ids)
             return ids, ",".join(names), f"变量 {term.name} 中有 {missing} 个用户不存在" if missing else None
@@ -224,10 +230,13 @@ class Resolver:
         return self._role_names.get(key, key)
 
     def _ancestor(self, scope: InstanceScope, up: int) -> Unit | None:
-        ids = [int(part) for part in scope.unit_path.strip("/").split("/") if part] or [scope.unit_id]
+        path = scope.unit_path if scope.unit_path is not None else self._unit(scope.unit_id).path
+        ids = [int(part) for part in path.strip("/").split("/") if part] or [scope.unit_id]
         if up >= len(ids):
             return None
-        unit_id = ids[len(ids) - 1 - up]
+        return self._unit(ids[len(ids) - 1 - up])
+
+    def _unit(self, unit_id: int) -> Unit:
         if unit_id not in self._units:
             self._units[unit_id] = self.session.get(Unit, unit_id)
         return self._units[unit_id]
@@ -235,12 +244,26 @@ class Resolver:
     def _role_members(self, unit_id: int, role: str) -> list[int]:
         return list(self.session.connection().execute(_ROLE_MEMBERS, {"unit": unit_id, "role": role}).scalars())
 
-    def _active_users_by_name(self, names: list[str]) -> list[int]:
-        if not names:
+    @staticmethod
+    def _names_in(term: Term, scope: "InstanceScope") -> list[str] | None:
+        """The usernames a `user:` or `${var}` term names (None: the variable holds no usernames)."""
+        if term.kind == "user":
+            return [term.name]
+        if term.kind != "var":
             return []
-        rows = self.session.connection().execute(_USERS_BY_NAME, {"names": list(names)}).all()
-        by_name = dict(rows)
-        return [by_name[n] for n in dict.fromkeys(names) if n in by_name]
+        value = _lookup(scope.data, term.name)
+        names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+        return names if names is not None and all(isinstance(n, str) for n in names) else None
+
+    def _fetch(self, names: list[str]) -> None:
+        missing = [name for name in dict.fromkeys(names) if name not in self._ids_by_name]
+        if missing:
+            found = dict(self.session.connection().execute(_USERS_BY_NAME, {"names": missing}).all())
+            self._ids_by_name.update({name: found.get(name) for name in missing})
+
+    def _active_users_by_name(self, names: list[str]) -> list[int]:
+        self._fetch(names)
+        return [self._ids_by_name[n] for n in dict.fromkeys(names) if self._ids_by_name[n] is not None]
 
 
 def apply_proxies(session: Session, user_ids: list[int], at: datetime) -> dict[int, int]:

@@ -6,7 +6,7 @@ run, ``do_engine_steps()``, save, sync human-task rows, append audit events. Any
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
@@ -31,6 +31,11 @@ class CommandResult:
     instance: ProcessInstance
     opened: list[HumanTask]
     closed: list[HumanTask]
+    names: dict[int, str] = field(default_factory=dict)  # people the opened rows name, already looked up
+
+    @classmethod
+    def after(cls, instance: ProcessInstance, sync: SyncResult) -> "CommandResult":
+        return cls(instance, sync.opened, sync.closed, sync.names)
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
@@ -148,7 +153,7 @@ def _launch(session: Session, actor: User | None, definition: ProcessDefinition,
                  payload={"definition": definition.key, "version": definition.version, "unit": unit.code,
                           "title": title, "data": given})
     sync = finish(session, instance, definition, workflow, actor, outcome, now)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def start_form(session: Session, definition: ProcessDefinition) -> dict | None:
@@ -222,7 +227,7 @@ def complete(session: Session, actor: User, task_id: int, data: dict | None, *,
     audit.append(session, "task.completed", actor=actor, instance_id=instance.id, task_id=task.id,
                  element_id=task.element_id, payload={"name": task.name, "data": clean, "mi_item": task.mi_item})
     sync = finish(session, instance, definition, workflow, actor, outcome, now)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def validated_data(schema: dict | None, data: dict | None, context: dict) -> dict:
@@ -365,7 +370,7 @@ def retry(session: Session, actor: User, instance_id: int) -> CommandResult:
         problem.resolved_at = now
     audit.append(session, "instance.retried", actor=actor, instance_id=instance.id, payload={})
     sync = finish(session, instance, definition, workflow, actor, outcome, now)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def fire_timers(session: Session, instance_id: int) -> CommandResult | None:
@@ -380,4 +385,4 @@ def fire_timers(session: Session, instance_id: int) -> CommandResult | None:
     audit.append(session, "timer.fired", actor=None, instance_id=instance.id,
                  payload={"due": instance.next_timer_at.isoformat()})
     sync = finish(session, instance, definition, workflow, None, outcome, now)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)

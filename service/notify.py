@@ -35,8 +35,15 @@ _INSERT = insert(Notification)
 def notify(session: Session, user_ids: Iterable[int], kind: str, message: str, *,
            instance_id: int | None = None, task_id: int | None = None) -> None:
     """One row per person (duplicates dropped), written at once with a multi-row insert."""
+    notify_each(session, kind, [(user_ids, message, task_id)], instance_id=instance_id)
+
+
+def notify_each(session: Session, kind: str, notices: list[tuple[Iterable[int], str, int | None]], *,
+                instance_id: int | None = None) -> None:
+    """Several notices of one kind — (people, message, task id) each — in one multi-row insert."""
     now = clock.now()
     rows = [{"user_id": user_id, "kind": kind, "message": message[:2000], "instance_id": instance_id,
-             "task_id": task_id, "created_at": now} for user_id in dict.fromkeys(user_ids)]
+             "task_id": task_id, "created_at": now}
+            for user_ids, message, task_id in notices for user_id in dict.fromkeys(user_ids)]
     if rows:
         session.connection().execute(_INSERT, rows)

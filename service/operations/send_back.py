@@ -59,7 +59,7 @@ def send_back(session: Session, actor: User, task_id: int, to_element: str | Non
             notify.notify(session, common.holders(session, row), "task.sent_back",
                           f"{actor.name} 将“{target.name}”退回给您（{instance.title}），原因：{reason}",
                           instance_id=instance.id, task_id=row.id)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def _choose(session: Session, instance_id: int, root: str | None, steps: list[Step], allowed: list[Step],

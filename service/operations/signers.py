@@ -94,7 +94,7 @@ def add_signer(session: Session, actor: User, task_id: int, username: str) -> Co
             notify.notify(session, [row.assignee_id], "task.new",
                           f"{actor.name} 加签，请您办理“{row.name}”（{instance.title}）",
                           instance_id=instance.id, task_id=row.id)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def remove_signer(session: Session, actor: User, task_id: int, signer_task_id: int) -> CommandResult:
@@ -131,7 +131,7 @@ def remove_signer(session: Session, actor: User, task_id: int, signer_task_id: i
     notify.notify(session, who, "task.signer_removed",
                   f"{actor.name} 已将您从“{removed.name}”会签中减去（{instance.title}），您无需再办理",
                   instance_id=instance.id, task_id=removed.id)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def _drop_from_collection(parent, child) -> None:

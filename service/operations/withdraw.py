@@ -103,7 +103,7 @@ def withdraw_task(session: Session, actor: User, task_id: int) -> CommandResult:
     notify.notify(session, sorted(people - {actor.id}), "task.withdrawn",
                   f"{actor.name} 撤回了“{task.name}”（{instance.title}），您的待办已撤销",
                   instance_id=instance.id, task_id=task.id)
-    return CommandResult(instance, sync.opened, sync.closed)
+    return CommandResult.after(instance, sync)
 
 
 def _take_back_signature(child) -> None:

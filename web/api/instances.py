@@ -25,7 +25,7 @@ def start_instance():
                                  title=body["title"], data=body["data"])
         answer = {"id": result.instance.id, "status": result.instance.status, "title": result.instance.title,
                   "definition": result.instance.definition_key, "version": result.instance.definition_version,
-                  "tasks": task_rows(session, result.opened)}
+                  "tasks": task_rows(session, result.opened, result.names)}
     return reply(answer, 201, {"Location": url_for("api.get_instance", instance_id=answer["id"])})
 
 

@@ -37,7 +37,7 @@ def _task(session, task) -> dict:
 def _result(session, result) -> dict:
     instance = result.instance
     return {"instance_id": instance.id, "instance_status": instance.status, "state_version": instance.state_version,
-            "opened": task_rows(session, result.opened), "closed": task_rows(session, result.closed)}
+            "opened": task_rows(session, result.opened, result.names), "closed": task_rows(session, result.closed)}
 
 
 @bp.post("/tasks/<int:task_id>/transfer")

@@ -41,9 +41,13 @@ def page(items: list, total: int | None = None, page_number: int = 1, per_page: 
     return body
 
 
-def task_rows(session: Session, rows: list[HumanTask]) -> list[dict]:
-    """Task rows as the instance page shows them (who holds each, when it is due)."""
-    ids = {i for t in rows for i in (t.assignee_id, t.completed_by_id, t.delegate_id, t.original_assignee_id) if i}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+def task_rows(session: Session, rows: list[HumanTask], known: dict[int, str] | None = None) -> list[dict]:
+    """Task rows as the instance page shows them (who holds each, when it is due). `known` holds names the
+    command already looked up; only the others are read."""
+    names = dict(known or {})
+    ids = {i for t in rows for i in (t.assignee_id, t.completed_by_id, t.delegate_id, t.original_assignee_id)
+           if i and i not in names}
+    if ids:
+        names.update(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
     now = clock.now()
     return [details.task_row(task, names, now) for task in rows]

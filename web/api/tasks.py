@@ -60,5 +60,5 @@ def complete_task(task_id: int):
         result = instances.complete(session, actor(), task_id, body["data"] or {},
                                     expected_version=body["expected_version"])
         answer = {"task_id": task_id, "instance_id": result.instance.id, "instance_status": result.instance.status,
-                  "state_version": result.instance.state_version, "next_tasks": task_rows(session, result.opened)}
+                  "state_version": result.instance.state_version, "next_tasks": task_rows(session, result.opened, result.names)}
     return reply(answer)
