@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -68,6 +68,13 @@ class Database:
         with self._reader() as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def peek(self) -> Iterator[Connection]:
+        """One short read outside any session: a request's credential check before the command that opens its
+        own write transaction (a whole read session for one statement costs more than the statement)."""
+        with self.engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import audit, clock
 from .errors import NotFound, ValidationFailed
@@ -218,14 +218,20 @@ def create_token(session: Session, user: User, name: str = "") -> tuple[ApiToken
     return row, token
 
 
-_USER_FOR_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+_USER_FOR_TOKEN = (select(*User.__table__.c).join(ApiToken, ApiToken.user_id == User.id)
                    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
                           User.is_active.is_(True)))
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active owner of an unrevoked token, in one indexed lookup (every API request pays for it)."""
-    return session.scalar(_USER_FOR_TOKEN, {"digest": token_digest(token)})
+def user_for_token(connection: Connection, token: str) -> User | None:
+    """The active owner of an unrevoked token, in one indexed lookup. Every API request pays for it, so it is a
+    plain statement on a connection and the answer a detached row (User has no relationships to lazy-load)."""
+    row = connection.execute(_USER_FOR_TOKEN, {"digest": token_digest(token)}).mappings().first()
+    if row is None:
+        return None
+    user = User(**row)
+    make_transient_to_detached(user)
+    return user
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> None:
