@@ -23,14 +23,15 @@ def _free_port() -> int:
 
 
 class HttpDriver:
-    def __init__(self, jd: Jiandu, workdir: Path, out=print, workers: int = 1, worker_class: str = "sync"):
+    def __init__(self, jd: Jiandu, workdir: Path, out=print, workers: int = 1, worker_class: str = "sync",
+                 app: str = "web:create_app()"):
         self.jd, self.out = jd, out
         self.port = _free_port()
         env = {**os.environ, "JIANDU_DATABASE_URL": jd.settings.database_url,
                "JIANDU_INSTANCE_PATH": str(jd.settings.instance_path), "JIANDU_SECURE_COOKIES": "0"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", worker_class, "-b", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "web:create_app()"],
+             "--log-level", "warning", app],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._tokens: dict[str, str] = {}
         self._token_lock = __import__("threading").Lock()

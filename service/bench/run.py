@@ -187,6 +187,22 @@ def loop_growth(bench: Bench, iterations: int, out) -> float:
     return round(ratio, 2)
 
 
+def measure_stack(jd: Jiandu, workdir: Path, floor_ms: float, quick: bool, http: bool, out) -> dict:
+    """The stack's own floor beside the engine's: see service.bench.stack."""
+    from .stack import http_floor, statement_costs
+    found = statement_costs(jd, runs=2000 if quick else 10000)
+    if http:
+        found["http_stack_floor_ms"] = ms(http_floor(jd, workdir, pairs=300 if quick else 1500))
+        found["http_stack_over_floor"] = round(found["http_stack_floor_ms"] / floor_ms, 2)
+    out("\n== the stack alone")
+    if http:
+        out(f"  Flask + gunicorn, the step's two requests, no work: {found['http_stack_floor_ms']} ms "
+            f"({found['http_stack_over_floor']}× the engine floor)")
+    out(f"  one SELECT: {found['sqlalchemy_statement_us']} µs via SQLAlchemy Core, "
+        f"{found['driver_statement_us']} µs on the driver; an empty session transaction: {found['session_us']} µs")
+    return found
+
+
 def run(database_url: str | None = None, quick: bool = False, http: bool = True, throughput: bool = False,
         out=print, scale_sizes: tuple[int, ...] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="jiandu-bench-") as tmp:
@@ -210,6 +226,7 @@ def run(database_url: str | None = None, quick: bool = False, http: bool = True,
                         m.http.extend(server.walk(bench, scenario))
                 results[scenario.key] = report(out, title, m, pct(m.floor, 0.5))
             loop_ratio = loop_growth(bench, 100 if quick else 500, out)
+            stack = measure_stack(jd, workdir, results["bench_linear"]["floor_p50_ms"], quick, http, out)
             rates = {}
             if throughput:
                 from .throughput import measure
@@ -230,6 +247,7 @@ def run(database_url: str | None = None, quick: bool = False, http: bool = True,
         "statements_per_complete": linear["statements_per_step"],
         "commits_per_complete": linear["commits_per_step"],
         "major_decision_ratio": results["major_decision"].get("http_over_floor"),
+        **stack,
         "loop_iterations": 100 if quick else 500,
         "loop_500_over_1": loop_ratio if not quick else None,
         "loop_100_over_1": loop_ratio if quick else None,
