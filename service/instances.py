@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, clock, definitions, notify, org, records, rows, runtime, starting
 from .errors import Conflict, Forbidden, NotFound, ScriptError, ValidationFailed
 from .forms import validate_submission
-from .locking import check_version, lock_instance
+from .locking import check_version, lock_instance, lock_instance_of_task
 from .models import HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, Unit, User
 from .task_sync import SyncResult, TaskSync, form_id
 from .timefns import HELPERS
@@ -171,6 +171,7 @@ def start_form(session: Session, definition: ProcessDefinition) -> dict | None:
 
 # -- tasks ---------------------------------------------------------------------------------------------------------
 
+_TASK = select(HumanTask).where(HumanTask.id == bindparam("id")).execution_options(populate_existing=True)
 _TASK_WITH_INSTANCE = (select(HumanTask, ProcessInstance)
                        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
                        .where(HumanTask.id == bindparam("id")).execution_options(populate_existing=True))
@@ -185,11 +186,11 @@ def locked_task(session: Session, actor: User, task_id: int, expected_version: i
         task, instance = found
         check_version(instance, expected_version)
     else:
-        task = session.get(HumanTask, task_id)
+        instance = lock_instance_of_task(session, task_id, expected_version=expected_version)
+        # Read after the lock is ours, so it shows whatever the command that held it did to the task.
+        task = session.scalar(_TASK, {"id": task_id}) if instance is not None else None
         if task is None:
             raise NotFound("任务不存在或无权查看")
-        instance = lock_instance(session, task.instance_id, expected_version=expected_version)
-        session.refresh(task)  # another command may have changed the task between our read and the lock
     # Whoever may work on the task took part in the case; only others need the (costlier) visibility check.
     if not access.may_work_on(session, actor, task) and not access.can_view_instance(session, actor, instance):
         raise NotFound("任务不存在或无权查看")

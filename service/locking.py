@@ -29,6 +29,26 @@ _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("id")).wi
          .execution_options(populate_existing=True))
 
 
+def _lock_for_task():
+    from .models import HumanTask
+    owner = select(HumanTask.instance_id).where(HumanTask.id == bindparam("task")).scalar_subquery()
+    return (select(ProcessInstance).where(ProcessInstance.id == owner).with_for_update(key_share=True)
+            .execution_options(populate_existing=True))
+
+
+_LOCK_FOR_TASK = _lock_for_task()
+
+
+def lock_instance_of_task(session: Session, task_id: int, *, expected_version: int | None = None):
+    """Lock the instance a task belongs to, found from the task id in the same statement. The caller reads the
+    task afterwards, in a new statement: only then is it sure to see what a command that held the lock wrote."""
+    instance = session.scalar(_LOCK_FOR_TASK, {"task": task_id})
+    if instance is None:
+        return None
+    check_version(instance, expected_version)
+    return instance
+
+
 def lock_instance(session: Session, instance_id: int, *, expected_version: int | None = None) -> ProcessInstance:
     instance = session.scalar(_LOCK, {"id": instance_id})
     if instance is None:

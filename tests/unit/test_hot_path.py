@@ -13,7 +13,7 @@ from tests.support import deploy, start, task_named, user
 
 MEMBERS = {"members": ["wanghong", "zhangwei"]}
 FIXED = 10    # read task and instance, write back, audit head and events, instance, open-task rows
-LOCKING = {"sqlite": 0, "postgresql": 2}  # PostgreSQL: the task, then the instance's row lock, then the task again
+LOCKING = {"sqlite": 0, "postgresql": 1}  # PostgreSQL: the instance's row lock, then the task
 OPENING = 6   # for all the tasks it opens together: their people, the unit's roles, proxies, insert, notices
 
 
