@@ -72,8 +72,11 @@ class Database:
     @contextmanager
     def peek(self) -> Iterator[Connection]:
         """One short read outside any session: a request's credential check before the command that opens its
-        own write transaction (a whole read session for one statement costs more than the statement)."""
-        with self.engine.connect() as connection:
+        own write transaction (a whole read session for one statement costs more than the statement).
+
+        It commits rather than rolls back: psycopg forgets every statement it has prepared on the connection at a
+        ROLLBACK, and PostgreSQL then plans each of the step's queries afresh (measured: 3 ms more per step)."""
+        with self.engine.begin() as connection:
             yield connection
 
     def dispose(self) -> None:

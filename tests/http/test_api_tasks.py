@@ -269,3 +269,28 @@ def test_every_api_route_as_an_unrelated_and_as_the_right_user(app, api, queue):
     # What the unrelated user could list shows nothing of the district's cases.
     assert api.get("/instances", "hezhiming").get_json()["total"] == 0
     assert api.get("/tasks", "hezhiming").get_json()["total"] == 0
+
+
+def test_a_step_over_the_api_commits_and_never_rolls_back(api, core):
+    """On PostgreSQL a ROLLBACK makes the driver forget every statement it prepared on the connection, and the
+    database then plans each of the next step's queries afresh: a successful step must not roll anything back."""
+    from sqlalchemy import event
+    case = api.start(title="不回滚")
+    draft = api.get("/tasks?view=todo", "yangfan").get_json()["items"]
+    task_id = next(t["id"] for t in draft if t["instance_id"] == case["id"])
+    seen = {"rollback": 0, "commit": 0}
+
+    def on(kind):
+        return lambda *args: seen.__setitem__(kind, seen[kind] + 1)
+
+    listeners = [(kind, on(kind)) for kind in seen]
+    for kind, listener in listeners:
+        event.listen(core.db.engine, kind, listener)
+    try:
+        assert api.get("/tasks?view=todo&per_page=20", "yangfan").status_code == 200
+        answer = api.post(f"/tasks/{task_id}/complete", "yangfan", json=DRAFT)
+    finally:
+        for kind, listener in listeners:
+            event.remove(core.db.engine, kind, listener)
+    assert answer.status_code == 200, answer.get_json()
+    assert seen == {"rollback": 0, "commit": 3}, seen  # the inbox read, the token check, the command
