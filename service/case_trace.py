@@ -60,6 +60,17 @@ def trace(session: Session, instance: ProcessInstance, definition: ProcessDefini
     return result
 
 
+def marking(session: Session, instance: ProcessInstance, definition: ProcessDefinition, tasks: list[HumanTask],
+            by_rows: dict) -> dict:
+    """The diagram's marking with the path: every element that ran (script tasks, gateways and events too, not
+    only the steps people did), what waits, and the flows taken. `by_rows` is the marking from the task rows alone
+    (service.details.marking), whose overdue steps stay as they are."""
+    path = trace(session, instance, definition, tasks)
+    current = set(by_rows["current"]) | path.waiting
+    return {"completed": sorted((set(by_rows["completed"]) | path.completed) - current), "current": sorted(current),
+            "overdue": by_rows["overdue"], "path": path.flows}
+
+
 def _next_reached(task, opened: set[str]) -> set[str]:
     """Elements of the nearest descendants that have one, if they were reached."""
     found, stack = set(), list(task.children)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, case_trace, clock, definitions, details, diagram, scope
+from . import audit, clock, definitions, details, diagram, scope
 from .forms import form_fields
 from .instances import start_form
 from .models import Attachment, HumanTask, Membership, ProcessDefinition, Urge, User
@@ -23,15 +23,11 @@ DATA_EVENTS = ("instance.started", "task.completed", "task.delegation_returned")
 
 def case_view(session: Session, user: User, instance_id: int) -> dict:
     instance = scope.supervised_instance(session, user, instance_id)
-    case = details.instance_detail(session, user, instance_id)
+    case = details.instance_detail(session, user, instance_id, with_path=True)
     definition = session.get(ProcessDefinition, instance.definition_id)
     tasks = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                  .order_by(HumanTask.created_at, HumanTask.id)).all())
     now = clock.now()
-    path = case_trace.trace(session, instance, definition, tasks)
-    current = set(case["marking"]["current"]) | path.waiting
-    case["marking"] = {"completed": sorted((set(case["marking"]["completed"]) | path.completed) - current),
-                       "current": sorted(current), "overdue": case["marking"]["overdue"], "path": path.flows}
     case["has_diagram"] = diagram.drawing(definition).has_diagram
     case["elapsed_seconds"] = int(((instance.ended_at or now) - instance.started_at).total_seconds())
     case["verification"] = audit.verify_chain(session, audit.chain_for(instance.id)).as_dict()

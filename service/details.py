@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, audit, clock, definitions, runtime
+from . import access, audit, case_trace, clock, definitions, runtime
 from .inbox import DUE_SOON
 from .models import (HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, TaskCandidate, Unit, User)
 
@@ -43,7 +43,10 @@ def instance_summary(session: Session, instance: ProcessInstance) -> dict:
     }
 
 
-def instance_detail(session: Session, user: User, instance_id: int, *, with_timeline: bool = True) -> dict:
+def instance_detail(session: Session, user: User, instance_id: int, *, with_timeline: bool = True,
+                    with_path: bool = False) -> dict:
+    """`with_path`: mark everything that ran and the flows taken, read from the workflow (the pages' diagrams);
+    without it the marking comes from the task rows alone (the API's answer, no workflow read)."""
     instance = access.visible_instance(session, user, instance_id)
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                             .order_by(HumanTask.created_at, HumanTask.id)).all()
@@ -63,6 +66,9 @@ def instance_detail(session: Session, user: User, instance_id: int, *, with_time
                      for p in problems],
         "can_manage": user.is_admin or instance.initiator_id == user.id or access.supervises_instance(session, user, instance),
     }
+    if with_path:
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        detail["marking"] = case_trace.marking(session, instance, definition, tasks, detail["marking"])
     if with_timeline:
         detail["timeline"] = audit.timeline(session, instance.id)
     return detail

@@ -27,7 +27,7 @@ bp = Blueprint("instances", __name__)
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def show(instance_id: int):
-    case = details.instance_detail(read_session(), current_user.row, instance_id)
+    case = details.instance_detail(read_session(), current_user.row, instance_id, with_path=True)
     name_items(case["open_tasks"], case["completed_tasks"], case["cancelled_tasks"])
     return render_template("instance.html", case=case, timeline=timeline_entries(case["timeline"]),
                            sealed=sealed_records(case))
