@@ -126,7 +126,8 @@ def deploy(session: Session, actor: User | None, files: list[tuple[str, bytes]],
             raise Forbidden(f"您不是流程 {key} 的负责人，不能部署")
     if errors:
         raise DeployError(errors)
-    form_ids = {key: _store_form(session, actor, key, schema) for key, schema in forms.items()}
+    for key, schema in forms.items():
+        _store_form(session, actor, key, schema)
     all_forms = latest_forms(session)
     deployed, pending = [], list(results)
     while pending:  # callees first, so each caller can pin the version it calls

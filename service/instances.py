@@ -19,7 +19,7 @@ from .errors import Conflict, Forbidden, NotFound, ScriptError, ValidationFailed
 from .forms import validate_submission
 from .locking import check_version, lock_instance, lock_instance_of_task
 from .models import HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, Unit, User
-from .task_sync import SyncResult, TaskSync, form_id
+from .task_sync import SyncResult, TaskSync
 from .timefns import HELPERS
 
 MAX_DATA_BYTES = 256 * 1024
@@ -256,7 +256,7 @@ def _set_multiinstance_output(spiff_task, clean: dict, actor: User) -> None:
 def _return_delegation(session, actor, task, instance, clean) -> CommandResult:
     """委派: the delegate's completion hands the task back to its holder with the delegate's input kept."""
     task.delegate_data = clean
-    delegate_id, task.delegate_id = task.delegate_id, None
+    task.delegate_id = None
     instance.state_version += 1
     audit.append(session, "task.delegation_returned", actor=actor, instance_id=instance.id, task_id=task.id,
                  element_id=task.element_id, payload={"name": task.name, "data": clean})

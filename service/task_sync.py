@@ -20,7 +20,7 @@ from . import audit, notify, rows, runtime, timefns
 from .assignment import InstanceScope, Resolver, apply_proxies, task_assignment
 from .bpmn.inspect import FORM_KEY_PREFIXES
 from .bpmn.parser import ISO_LITERAL
-from .models import HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, TaskCandidate, Unit, User
+from .models import HumanTask, InstanceProblem, ProcessDefinition, ProcessInstance, TaskCandidate, User
 from .sandbox import SandboxError, evaluate
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from . import access, audit, clock, notify
 from .errors import Conflict, ValidationFailed
 from .locking import lock_instance
-from .models import HumanTask, TaskCandidate, Urge, User
+from .models import TaskCandidate, Urge, User
 
 MAX_MESSAGE = 500
 

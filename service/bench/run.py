@@ -9,7 +9,6 @@ import json
 import statistics
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -19,7 +19,7 @@ from .. import assignment
 from ..sandbox import SandboxError, check_expression, check_script
 from .inspect import BPMN_NS, CAMUNDA_NS, HUMAN_TAGS, BpmnDocument, document_from_root, form_id_of, local
 from .normalize import juel_to_python
-from .parser import ISO_LITERAL, timer_expression, variable_name
+from .parser import timer_expression, variable_name
 from .xmlsafe import XmlProblem, parse_xml
 
 XSD_PATH = os.path.join(os.path.dirname(spiff_parser_package.__file__), "schema", "BPMN20.xsd")
