@@ -7,6 +7,19 @@
   if (!container || typeof BpmnNavigatedViewer === 'undefined') { return; }
   var marking = markingNode ? JSON.parse(markingNode.textContent) : {};
 
+  // A wide, flat process in a tall box is a thin strip with empty space around it: size the box to the drawing's
+  // proportions (within limits set in CSS), then fit.
+  function fitHeight(canvas) {
+    var inner = canvas.viewbox().inner;
+    if (!inner.width || !inner.height) { return; }
+    var style = window.getComputedStyle(container);
+    var low = parseFloat(style.getPropertyValue('--diagram-min')) || 220;
+    var high = parseFloat(style.getPropertyValue('--diagram-max')) || 560;
+    var wanted = container.clientWidth * inner.height / inner.width + 48;
+    container.style.height = Math.round(Math.max(low, Math.min(high, wanted))) + 'px';
+    canvas.resized();
+  }
+
   function notice(text) {
     container.textContent = '';
     var p = document.createElement('p');
@@ -38,6 +51,7 @@
         mark((marking.current || []).filter(function (id) { return (marking.overdue || []).indexOf(id) === -1; }), 'jd-current');
         mark(marking.overdue, 'jd-overdue');
         mark(marking.path, 'jd-path');  // sequence flows the case went along (the supervisor's case view)
+        fitHeight(canvas);
         canvas.zoom('fit-viewport', 'auto');
         container.setAttribute('data-state', 'ready');
         // Pages that add more (the supervision heatmap's overlays) listen for this.
