@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .errors import Conflict, NotFound
-from .models import ProcessInstance
+from .models import HumanTask, ProcessInstance
 
 
 # FOR NO KEY UPDATE, not FOR UPDATE: other transactions' foreign-key checks (a notification or audit row that
@@ -29,14 +29,10 @@ _LOCK = (select(ProcessInstance).where(ProcessInstance.id == bindparam("id")).wi
          .execution_options(populate_existing=True))
 
 
-def _lock_for_task():
-    from .models import HumanTask
-    owner = select(HumanTask.instance_id).where(HumanTask.id == bindparam("task")).scalar_subquery()
-    return (select(ProcessInstance).where(ProcessInstance.id == owner).with_for_update(key_share=True)
-            .execution_options(populate_existing=True))
-
-
-_LOCK_FOR_TASK = _lock_for_task()
+_LOCK_FOR_TASK = (select(ProcessInstance)
+                  .where(ProcessInstance.id == select(HumanTask.instance_id)
+                         .where(HumanTask.id == bindparam("task")).scalar_subquery())
+                  .with_for_update(key_share=True).execution_options(populate_existing=True))
 
 
 def lock_instance_of_task(session: Session, task_id: int, *, expected_version: int | None = None):

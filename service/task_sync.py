@@ -154,7 +154,7 @@ class TaskSync:
         spec = task.task_spec
         return task_assignment(getattr(spec, "extensions", None) or {}, spec.lane, self.definition.lanes or {})
 
-    def _plan(self, task, how) -> "_Opening":
+    def _plan(self, task, how) -> _Opening:
         """Who the task is for and when it is due, before any per-person lookup."""
         extensions = getattr(task.task_spec, "extensions", None) or {}
         resolution = self._resolver.resolve(how.terms, self._scope(task))
@@ -168,7 +168,7 @@ class TaskSync:
             problems.append(f"期限计算失败: {err}")
         return _Opening(task, extensions, how.expression, resolution.label, user_ids, problems, due_at)
 
-    def _row_values(self, plan: "_Opening", people: dict, deputies: dict[int, int]) -> dict:
+    def _row_values(self, plan: _Opening, people: dict, deputies: dict[int, int]) -> dict:
         spec, final_ids = plan.task.task_spec, plan.final_ids
         return dict(
             instance_id=self.instance.id, spiff_task_id=str(plan.task.id), element_id=spec.bpmn_id,
@@ -183,7 +183,7 @@ class TaskSync:
             escalated_at=None, reminded_at=None,  # every column set: nothing is left to lazy-load later
         )
 
-    def _write_extras(self, plans: list["_Opening"], opened: list[HumanTask]) -> None:
+    def _write_extras(self, plans: list[_Opening], opened: list[HumanTask]) -> None:
         """Queue rows, assignment problems, audit events and notices of the opened rows, a statement each."""
         candidates, problems, notices = [], [], []
         for plan, row in zip(plans, opened):

@@ -50,7 +50,7 @@
         mark(marking.completed, 'jd-completed');
         mark((marking.current || []).filter(function (id) { return (marking.overdue || []).indexOf(id) === -1; }), 'jd-current');
         mark(marking.overdue, 'jd-overdue');
-        mark(marking.path, 'jd-path');  // sequence flows the case went along (the supervisor's case view)
+        mark(marking.path, 'jd-path');  // sequence flows the case went along
         fitHeight(canvas);
         canvas.zoom('fit-viewport', 'auto');
         container.setAttribute('data-state', 'ready');
